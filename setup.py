@@ -1,0 +1,43 @@
+# nbdev's classic setup.py: every setting lives in settings.ini; edit there, not here.
+from configparser import ConfigParser
+import setuptools, shlex
+
+config = ConfigParser(delimiters=['='])
+config.read('settings.ini', encoding='utf-8')
+cfg = config['DEFAULT']
+
+cfg_keys = 'version description keywords author author_email'.split()
+expected = cfg_keys + "lib_name user branch license status min_python audience language".split()
+for o in expected:
+    if o not in cfg: raise ValueError(f"settings.ini is missing expected setting: {o}")
+setup_cfg = {o: cfg[o] for o in cfg_keys}
+
+licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
+
+requirements = shlex.split(cfg.get('requirements', ''))
+dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
+
+setuptools.setup(
+    name=cfg['lib_name'],
+    license=lic[0],
+    classifiers=['Development Status :: ' + statuses[int(cfg['status'])],
+                 'Intended Audience :: ' + cfg['audience'].title(),
+                 'Natural Language :: ' + cfg['language'].title(),
+                 'Programming Language :: Python :: 3.11'] + (['License :: ' + lic[1]] if lic[1] else []),
+    url=cfg['git_url'],
+    packages=setuptools.find_packages(include=['saeprobe', 'saeprobe.*']),
+    include_package_data=True,
+    package_data={'saeprobe': ['data/*', 'data/*/*']},
+    install_requires=requirements,
+    extras_require={'dev': dev_requirements},
+    python_requires='>=' + cfg['min_python'],
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    zip_safe=False,
+    entry_points={
+        'console_scripts': cfg.get('console_scripts', '').split(),
+        'nbdev': [f'{cfg.get("lib_path")}={cfg.get("lib_path")}._modidx:d'],
+    },
+    **setup_cfg)
