@@ -15,8 +15,8 @@ from .datasets import load_dataset
 
 # %% auto #0
 __all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'LM', 'model_name', 'embedded_checkpoint', 'load_model',
-           'decoder_layers', 'check_layer', 'hook_name', 'build_tiny_model', 'tokenize', 'extract_last_token',
-           'ModelRef', 'activation_key', 'get_activations']
+           'decoder_layers', 'check_layer', 'hook_name', 'build_tiny_model', 'tokenize', 'run_to_layer',
+           'extract_last_token', 'ModelRef', 'activation_key', 'get_activations']
 
 # %% ../nbs/02_activations.ipynb #c005
 EMBEDDED_MODEL = "embedded"
@@ -173,6 +173,28 @@ def tokenize(tokenizer, prompts: Sequence[str], max_length: int = 1024) -> list[
     if any(len(x) == 0 for x in ids): raise SaeprobeError("a prompt tokenised to zero tokens")
     return ids
 
+def run_to_layer(lm: LM, ids: Sequence[Sequence[int]], layer: int):
+    "Residual stream after block `layer` for a batch of token-id lists, right-padded: (float tensor [B, T, d], lengths)."
+    import torch
+    lens = [len(x) for x in ids]
+    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
+    x = torch.full((len(ids), max(lens)), pad, dtype=torch.long)
+    m = torch.zeros_like(x)
+    for j, row in enumerate(ids):
+        x[j, :lens[j]] = torch.as_tensor(row); m[j, :lens[j]] = 1
+    captured = {}
+    def hook(module, args, output):
+        captured["h"] = output[0] if isinstance(output, tuple) else output
+        raise _Stop
+    handle = decoder_layers(lm.model)[layer].register_forward_hook(hook)
+    try:
+        with torch.inference_mode():
+            try: lm.model.base_model(input_ids=x.to(lm.device), attention_mask=m.to(lm.device), use_cache=False)
+            except _Stop: pass
+    finally:
+        handle.remove()
+    return captured["h"].float(), torch.as_tensor(lens)
+
 def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: int = 32, max_length: int = 1024,
                        progress: bool = True, desc: str = "extract") -> np.ndarray:
     "Residual stream after block `layer` at each prompt's last token: float32 [len(prompts), d_model]."
@@ -182,30 +204,12 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     ids = tokenize(lm.tokenizer, prompts, max_length)
     order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.empty((len(ids), lm.d_model), dtype=np.float32)
-    captured = {}
-    def hook(module, args, output):
-        captured["h"] = output[0] if isinstance(output, tuple) else output
-        raise _Stop
-    handle = decoder_layers(lm.model)[layer].register_forward_hook(hook)
-    pad = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
-    try:
-        with torch.inference_mode(), tqdm(total=len(ids), desc=desc, disable=not progress, leave=False) as bar:
-            for s in range(0, len(ids), batch_size):
-                rows = order[s:s + batch_size]
-                lens = [len(ids[i]) for i in rows]
-                T = max(lens)
-                x = torch.full((len(rows), T), pad, dtype=torch.long)
-                m = torch.zeros((len(rows), T), dtype=torch.long)
-                for j, i in enumerate(rows):
-                    x[j, :lens[j]] = torch.tensor(ids[i]); m[j, :lens[j]] = 1
-                try: lm.model.base_model(input_ids=x.to(lm.device), attention_mask=m.to(lm.device), use_cache=False)
-                except _Stop: pass
-                h = captured.pop("h")
-                last = h[torch.arange(len(rows)), torch.tensor(lens) - 1]
-                out[rows] = last.float().cpu().numpy()
-                bar.update(len(rows))
-    finally:
-        handle.remove()
+    with tqdm(total=len(ids), desc=desc, disable=not progress, leave=False) as bar:
+        for s in range(0, len(ids), batch_size):
+            rows = order[s:s + batch_size]
+            h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
+            out[rows] = h[torch.arange(len(rows)), lens - 1].cpu().numpy()
+            bar.update(len(rows))
     check_finite(out, f"activations of {lm.name} at layer {layer}")
     return out
 

@@ -1,0 +1,126 @@
+"""Bad input gets a clear error naming the value and what is valid, and nothing finished is lost."""
+import json, os, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+from saeprobe.core import SaeprobeError
+
+def test_unknown_dataset_suggests_close_names():
+    from saeprobe.datasets import load_dataset
+    with pytest.raises(SaeprobeError, match=r"unknown dataset 'glue_cola'.*did you mean '87_glue_cola'"):
+        load_dataset("glue_cola")
+
+def test_layer_outside_model(smoke):
+    from saeprobe.activations import load_model, extract_last_token
+    lm = load_model(smoke[0])
+    with pytest.raises(SaeprobeError, match=r"layer 7 is outside model 'tiny-gemma3', which has blocks 0\.\.2"):
+        extract_last_token(lm, ["hello"], 7)
+
+def test_layer_outside_model_in_a_run(smoke):
+    from saeprobe.run import RunConfig, run
+    m, s, root = smoke
+    cfg = RunConfig(model=m, layer=5, sae=None, methods=("logreg",), datasets=("117_us_state_FL",),
+                    cache_dir=str(root / "c"))
+    with pytest.raises(SaeprobeError, match="layer 5 is outside"):
+        run(cfg, root / "bad-layer", progress=False)
+
+def test_sae_hook_or_width_mismatch(smoke):
+    from saeprobe.sae import load_sae, check_sae
+    sae = load_sae(smoke[1])  # trained for blocks.1
+    with pytest.raises(SaeprobeError, match=r"reads hook 'blocks.1.hook_resid_post' but the activations are from 'blocks.2"):
+        check_sae(sae, 16, 2)
+    with pytest.raises(SaeprobeError, match=r"d_in=16 but the model's residual stream has d_model=640"):
+        check_sae(sae, 640, 1)
+
+def test_sae_mismatch_in_a_run(smoke):
+    from saeprobe.run import RunConfig, run
+    m, s, root = smoke
+    cfg = RunConfig(model=m, layer=2, sae=s, datasets=("117_us_state_FL",), ks=(1,), cache_dir=str(root / "c"))
+    with pytest.raises(SaeprobeError, match="reads hook"):
+        run(cfg, root / "bad-sae", progress=False)
+
+def test_one_class_training_set():
+    from saeprobe.probes import fit_probe
+    X = np.random.default_rng(0).normal(size=(40, 5))
+    with pytest.raises(SaeprobeError, match=r"training set has one class only \(all 20 labels are 1\)"):
+        fit_probe("logreg", X[:20], np.ones(20), X[20:], np.r_[np.zeros(10), np.ones(10)])
+
+def test_nan_activations_rejected(tmp_path):
+    from saeprobe.core import ArrayCache
+    from saeprobe.probes import fit_probe
+    X = np.random.default_rng(0).normal(size=(40, 5)); X[3, 1] = np.inf
+    y = np.r_[np.zeros(20), np.ones(20)].astype(int)
+    with pytest.raises(SaeprobeError, match=r"X_train contains 1 non-finite value\(s\) \(NaN or inf\) \(rows \[3\]\)"):
+        fit_probe("logreg", X, y, X, y)
+
+def test_nan_in_cache_is_an_error(smoke, tmp_path):
+    "A cache file with NaNs but a valid checksum (written by a broken model) is refused, not probed."
+    from saeprobe.activations import ModelRef, get_activations, activation_key
+    from saeprobe.core import ArrayCache
+    from saeprobe.datasets import load_dataset
+    m, s, root = smoke
+    ref = ModelRef(m)
+    prompts = load_dataset("117_us_state_FL").prompt.tolist()
+    bad = np.full((len(prompts), 16), np.nan, dtype=np.float32)
+    ArrayCache(tmp_path / "acts" / "tiny-gemma3" / "layer1").put("117_us_state_FL", activation_key(ref, 1, prompts), {"acts": bad})
+    with pytest.raises(SaeprobeError, match="non-finite"):
+        get_activations(ref, 1, "117_us_state_FL", cache_dir=tmp_path, progress=False)
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "sidecar"])
+def test_damaged_cache_recomputed(smoke, tmp_path, damage):
+    from saeprobe.activations import ModelRef, get_activations
+    ref = ModelRef(smoke[0])
+    x = get_activations(ref, 1, "95_toxic_is", cache_dir=tmp_path, progress=False)
+    f = tmp_path / "acts" / "tiny-gemma3" / "layer1" / "95_toxic_is.safetensors"
+    if damage == "truncate": f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+    elif damage == "flip":
+        b = bytearray(f.read_bytes()); b[-7] ^= 0x55; f.write_bytes(bytes(b))
+    else: f.with_suffix(".json").write_text("{not json")
+    y = get_activations(ref, 1, "95_toxic_is", cache_dir=tmp_path, progress=False)
+    np.testing.assert_allclose(x, y, rtol=1e-6)
+    assert json.loads(f.with_suffix(".json").read_text())["size"] == f.stat().st_size
+
+def test_stale_cache_recomputed_when_layer_prompts_or_model_change(smoke, tmp_path):
+    from saeprobe.activations import ModelRef, activation_key
+    a = activation_key(ModelRef(smoke[0]), 1, ["a", "b"])
+    assert a != activation_key(ModelRef(smoke[0]), 1, ["a", "c"])
+    assert a != activation_key(ModelRef(smoke[0], revision="abc"), 1, ["a", "b"])
+    assert a["hook"] == "blocks.1.hook_resid_post" and a["max_length"] == 1024
+
+_MAIN = "import sys; from saeprobe.cli import main; sys.exit(main(sys.argv[1:]))"
+
+def _cli(*args, env=None, **kw):
+    return subprocess.run([sys.executable, "-c", _MAIN, *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, **kw)
+
+def test_cli_bad_input_is_one_line_not_a_traceback():
+    r = _cli("run", "--datasets", "5_hist_fig_ismal")
+    assert r.returncode == 2
+    assert "saeprobe: error: unknown dataset '5_hist_fig_ismal'; did you mean '5_hist_fig_ismale'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+def test_killed_run_resumes_without_loss_or_duplicates(smoke, tmp_path):
+    "Kill `saeprobe run` after its first dataset finished; the rerun keeps that unit and adds the rest once."
+    m, s, root = smoke
+    datasets = ["95_toxic_is", "117_us_state_FL", "118_us_state_CA"]
+    args = ["run", "--profile", "smoke", "--model", m, "--layer", "1", "--sae", s, "--ks", "1", "4",
+            "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--datasets", *datasets]
+    p = subprocess.Popen([sys.executable, "-c", _MAIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = tmp_path / "out" / "units" / "95_toxic_is.parquet"
+    t0 = time.time()
+    while not first.exists() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.05)
+    p.kill(); p.wait()
+    assert first.exists(), "the first unit never finished"
+    kept = first.stat().st_mtime_ns
+    units_before = sorted(x.name for x in (tmp_path / "out" / "units").glob("*.parquet"))
+    assert len(units_before) < 3, "the run finished before it could be killed; nothing was tested"
+    r = _cli(*args); assert r.returncode == 0, r.stderr
+    assert first.stat().st_mtime_ns == kept                        # finished unit was not redone
+    res = pd.read_parquet(tmp_path / "out" / "results.parquet")
+    assert len(res) == 3 * 3 and not res.duplicated(["dataset", "method", "k"]).any()
+    assert sorted(res.dataset.unique()) == sorted(datasets)
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["complete"]
+    assert not list((tmp_path / "out").rglob("*.tmp"))           # no temporary files left behind
+    r = _cli(*args, "--force"); assert r.returncode == 0
+    assert first.stat().st_mtime_ns != kept                        # --force recomputes
