@@ -15,6 +15,7 @@ __all__ = ['parser', 'main']
 def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--profile", default="quick", help="smoke | quick | full (default: quick)")
     p.add_argument("--model", default="", help="Hugging Face model id, local folder or 'embedded' (profile default)")
+    p.add_argument("--revision", default="", help="model revision (hub commit) to pin; recorded in cache keys")
     p.add_argument("--layer", type=int, default=-1, help="block index L: residual stream after block L")
     p.add_argument("--sae", default="", help="sae-lens SAE: 'RELEASE/SAE_ID', folder, 'embedded', or 'none'")
     p.add_argument("--datasets", nargs="*", default=[], help="dataset tags (default: the profile's)")
@@ -24,6 +25,7 @@ def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
     p.add_argument("--force", action="store_true", help="recompute cached / finished work")
+    p.add_argument("--jobs", type=int, default=0, help="probe worker processes (default: one per core)")
 
 def parser() -> argparse.ArgumentParser:
     "The `saeprobe` argument parser."
@@ -53,7 +55,7 @@ def _cfg(a):
     from saeprobe.pipeline import config_for
     sae = None if a.sae == "none" else a.sae
     return config_for(a.profile, a.model, a.layer, sae, a.datasets, getattr(a, "out", ""), a.cache_dir, a.device,
-                      a.batch_size, a.ks)
+                      a.batch_size, a.ks, a.revision)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `saeprobe` console script."
@@ -69,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(dict(datasets=len(t), seconds=round(sum(t.values()), 1))))
         elif a.cmd == "run":
             from saeprobe.run import run
-            cfg, out = _cfg(a); res = run(cfg, out, force=a.force)
+            cfg, out = _cfg(a); res = run(cfg, out, force=a.force, n_jobs=a.jobs)
             print(f"{len(res)} rows for {res.dataset.nunique()} datasets -> {out / 'results.parquet'}")
         elif a.cmd == "reproduce":
             from saeprobe.pipeline import reproduce
             sae = None if a.sae == "none" else a.sae
             r = reproduce(a.profile, a.model, a.layer, sae, a.datasets, a.out, a.fig_dir, a.cache_dir, a.device,
-                          a.batch_size, a.ks, a.force, a.stages)
+                          a.batch_size, a.ks, a.force, a.stages, revision=a.revision, jobs=a.jobs)
             print(json.dumps(r, indent=1))
         elif a.cmd == "train-sae":
             import torch

@@ -138,21 +138,40 @@ def write_outputs(cfg: RunConfig, out: Path, timings: dict | None = None) -> pd.
         complete=len(done) == len(cfg.datasets), timings=timings or {}))
     return df
 
-def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True) -> pd.DataFrame:
+def _unit(cfg_dict: dict, dataset: str, out: str) -> tuple[str, float]:
+    "Worker: compute and write one dataset's unit (activations and latents are already cached)."
+    import torch
+    torch.set_num_threads(1)
+    cfg = RunConfig.from_dict(cfg_dict); t = time.time()
+    df = run_dataset(cfg, dataset)
+    atomic_write(Path(out) / "units" / f"{dataset}.parquet", lambda p: df.to_parquet(p, index=False))
+    return dataset, round(time.time() - t, 2)
+
+def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n_jobs: int = 0) -> pd.DataFrame:
     "Run `cfg` into folder `out`, skipping finished units unless `force`; returns the results table."
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing as mp
     from tqdm.auto import tqdm
     out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)
-    sae, t0, timings = None, time.time(), {}
+    t0 = time.time(); timings = {}
     todo = [d for d in cfg.datasets if force or _read_unit(out / "units" / f"{d}.parquet", unit_hash(cfg, d)) is None]
     log.info("run %s: %d of %d datasets to do", cfg.config_hash(), len(todo), len(cfg.datasets))
-    for d in tqdm(todo, desc="datasets", disable=not progress):
-        if "sae" in cfg.methods and sae is None: sae = load_sae(cfg.sae, device=cfg.device)
-        t = time.time()
-        df = run_dataset(cfg, d, sae=sae, progress=progress)
-        atomic_write(out / "units" / f"{d}.parquet", lambda p: df.to_parquet(p, index=False))
-        timings[d] = round(time.time() - t, 2)
-        write_outputs(cfg, out, dict(per_dataset_s=timings, total_s=round(time.time() - t0, 2)))
-    return write_outputs(cfg, out, dict(per_dataset_s=timings, total_s=round(time.time() - t0, 2)))
+    if todo:  # the model and SAE run here, once; probes then read the caches
+        timings["extract_s"] = round(sum(extract(replace(cfg, datasets=tuple(todo)), progress=progress).values()), 2)
+    per = timings.setdefault("per_dataset_s", {})
+    n_jobs = min(n_jobs or os.cpu_count() or 1, max(len(todo), 1))
+    def done(d, secs):
+        per[d] = secs; timings["total_s"] = round(time.time() - t0, 2)
+        write_outputs(cfg, out, timings)
+    with tqdm(total=len(todo), desc="probes", disable=not progress) as bar:
+        if n_jobs <= 1:
+            for d in todo: done(*_unit(cfg.to_dict(), d, str(out))); bar.update()
+        else:  # one process per core; spawn, so no worker inherits torch/BLAS thread state
+            with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn")) as ex:
+                futs = [ex.submit(_unit, cfg.to_dict(), d, str(out)) for d in todo]
+                for f in as_completed(futs): done(*f.result()); bar.update()
+    timings["total_s"] = round(time.time() - t0, 2)
+    return write_outputs(cfg, out, timings)
 
 def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     "Fill the activation (and SAE latent) caches for every dataset of `cfg`; returns seconds per dataset."

@@ -25,6 +25,14 @@ def embedded_sae_dir() -> Path:
     import saeprobe
     return Path(saeprobe.__file__).resolve().parent / "data" / "embedded_sae"
 
+def _stat(p: Path) -> tuple[int, int]:
+    st = p.stat(); return st.st_size, st.st_mtime_ns
+
+@functools.lru_cache(maxsize=256)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    "sha256 of a file, remembered while its size and mtime are unchanged (SAE weights can be GBs)."
+    return file_sha256(Path(path))
+
 @dataclass(frozen=True)
 class SAERef:
     "What identifies an SAE: a local folder, or a sae-lens (release, sae_id)."
@@ -56,7 +64,7 @@ class SAERef:
             files = sorted(p for p in d.iterdir() if p.suffix in (".safetensors", ".json") and p.name != "training.json")
             if not (d / "cfg.json").exists():
                 raise SaeprobeError(f"SAE folder {d} has no cfg.json; save it with sae-lens' `sae.save_model(dir)`")
-            return dict(kind="folder", files={p.name: file_sha256(p) for p in files})
+            return dict(kind="folder", files={p.name: _sha256_cached(str(p), *_stat(p)) for p in files})
         r, i = self.release_id
         return dict(kind="pretrained", release=r, sae_id=i, sae_lens=package_versions(["sae-lens"])["sae-lens"])
 

@@ -8,7 +8,7 @@ import glob, gzip, json, random, shutil, subprocess, tempfile, time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 import numpy as np
-from .core import SaeprobeError, atomic_write_json, default_cache_dir, hash_json, log
+from .core import ArrayCache, SaeprobeError, atomic_write_json, default_cache_dir, hash_json, log
 from .activations import LM, ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, check_layer, hook_name, run_to_layer
 
 # %% auto #0
@@ -173,7 +173,14 @@ def train_sae_for_model(model: str | ModelRef = EMBEDDED_MODEL, layer: int = EMB
     ref = ModelRef(model) if isinstance(model, str) else model
     lm = ref.load(); check_layer(lm, layer)
     t0 = time.time()
-    acts = collect_activations(lm, layer, iter_documents(text, seed), n_tokens + eval_tokens, ctx_len, progress=progress)
+    # collecting is the slow part (~350-1,000 tokens/s on CPU), so the activations are cached: retraining with
+    # other hyperparameters on the same text reuses them
+    key = dict(kind="sae_training_acts", model=ref.model_id, revision=ref.resolved_revision(), layer=layer,
+               text=text if isinstance(text, str) else hash_json(list(text)), n=n_tokens + eval_tokens,
+               ctx_len=ctx_len, seed=seed)
+    cache = ArrayCache(Path(ref.cache_dir or default_cache_dir()) / "sae_training_acts")
+    acts = cache.get_or_compute(hash_json(key), key, lambda: {"acts": collect_activations(
+        lm, layer, iter_documents(text, seed), n_tokens + eval_tokens, ctx_len, progress=progress)})["acts"]
     t1 = time.time()
     rng = np.random.default_rng(seed); perm = rng.permutation(len(acts))
     train, held = acts[perm[eval_tokens:]], acts[perm[:eval_tokens]]

@@ -104,7 +104,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(smoke, tmp_path):
     "Kill `saeprobe run` after its first dataset finished; the rerun keeps that unit and adds the rest once."
     m, s, root = smoke
     datasets = ["95_toxic_is", "117_us_state_FL", "118_us_state_CA"]
-    args = ["run", "--profile", "smoke", "--model", m, "--layer", "1", "--sae", s, "--ks", "1", "4",
+    args = ["run", "--jobs", "1", "--profile", "smoke", "--model", m, "--layer", "1", "--sae", s, "--ks", "1", "4",
             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--datasets", *datasets]
     p = subprocess.Popen([sys.executable, "-c", _MAIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first = tmp_path / "out" / "units" / "95_toxic_is.parquet"

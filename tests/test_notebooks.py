@@ -10,8 +10,7 @@ NOTEBOOKS = sorted(p for p in (ROOT / "nbs").rglob("*.ipynb")
 SKIP = ["slow", "gpu", "hub"]
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[str(p.relative_to(ROOT / "nbs")) for p in NOTEBOOKS])
-def test_notebook(nb, request, tmp_path, monkeypatch):
-    monkeypatch.setenv("SAEPROBE_SMOKE_HOME", str(tmp_path))
+def test_notebook(nb, request):
     force = request.config.getoption("--nb-flags").split()
     ok, secs = test_nb(nb, skip_flags=[f for f in SKIP if f not in force], force_flags=force)
     assert ok, f"{nb.name} failed (see the cell traceback above)"
