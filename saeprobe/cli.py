@@ -44,11 +44,12 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--model", default="embedded"); t.add_argument("--layer", type=int, default=9)
     t.add_argument("--text", default="debian", help="text source: file, folder, glob, 'debian' or 'hf:DATASET'")
     t.add_argument("--out", default="", help="output folder (default: in the cache)")
-    t.add_argument("--n-tokens", type=int, default=300_000); t.add_argument("--eval-tokens", type=int, default=20_000)
+    # the defaults below are the recipe of the shipped embedded SAE
+    t.add_argument("--n-tokens", type=int, default=400_000); t.add_argument("--eval-tokens", type=int, default=20_000)
     t.add_argument("--arch", default="topk"); t.add_argument("--d-sae", type=int, default=4096)
-    t.add_argument("--k", type=int, default=32); t.add_argument("--epochs", type=float, default=1.5)
-    t.add_argument("--lr", type=float, default=4e-4); t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=1, help="torch threads (results are bit-identical only at the same count)")
+    t.add_argument("--k", type=int, default=32); t.add_argument("--epochs", type=float, default=4.0)
+    t.add_argument("--lr", type=float, default=8e-4); t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=2, help="torch threads (results are bit-identical only at the same count)")
     return ap
 
 def _cfg(a):

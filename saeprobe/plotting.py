@@ -69,6 +69,8 @@ def plot_auc_vs_k(df: pd.DataFrame, title: str | None = None):
             ax.axhline(m, color=COLORS["logreg"], ls="--", label=f"logistic regression ({m:.3f})")
             ax.axhspan(m - ci, m + ci, color=COLORS["logreg"], alpha=0.1, lw=0)
         ax.set_xscale("log", base=2)
+        allk = sorted(sae.k.dropna().astype(int).unique())
+        ax.set_xticks(allk, [str(k) for k in allk]); ax.minorticks_off()
         ax.set_xlabel("k (number of SAE latents)"); ax.set_ylabel("mean test AUC")
         n = df.dataset.nunique()
         ax.set_title(title or f"{df.model.iloc[0]}, layer {df.layer.iloc[0]}: {n} dataset{'s' * (n != 1)}")

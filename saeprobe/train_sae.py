@@ -164,9 +164,9 @@ def sae_stats(sae, acts: np.ndarray, batch: int = 4096) -> dict:
 
 # %% ../nbs/03a_train_sae.ipynb #c012
 def train_sae_for_model(model: str | ModelRef = EMBEDDED_MODEL, layer: int = EMBEDDED_LAYER, out: Path | None = None, *,
-                        text: str | Sequence[str] = "debian", n_tokens: int = 500_000, eval_tokens: int = 20_000,
+                        text: str | Sequence[str] = "debian", n_tokens: int = 400_000, eval_tokens: int = 20_000,
                         ctx_len: int = 128, arch: str = "topk", d_sae: int = 4096, k: int = 32, l1: float = 5.0,
-                        epochs: float = 1.0, batch_size: int = 1024, lr: float = 4e-4, seed: int = 0,
+                        epochs: float = 4.0, batch_size: int = 1024, lr: float = 8e-4, seed: int = 0,
                         fp16: bool = True, progress: bool = True) -> Path:
     "Collect activations of `model` at `layer` from `text`, train an SAE, save it (sae-lens format) to `out`."
     import torch
