@@ -94,6 +94,8 @@ def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str
         notebooks[stage] = str(execute(stage, o, p, log_output=log_output))
         timings[stage] = round(time.time() - t, 1)
         log.info("stage %s done in %.1f s", stage, timings[stage])
+    prev = json.loads((o / "timings.json").read_text()) if (o / "timings.json").exists() else {}
+    timings = {**prev.get("stages_s", {}), **timings}; notebooks = {**prev.get("notebooks", {}), **notebooks}
     atomic_write_json(o / "timings.json", dict(profile=profile, stages_s=timings, notebooks=notebooks))
     return dict(out=str(o), fig_dir=str(fig), timings=timings, notebooks=notebooks)
 

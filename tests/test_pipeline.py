@@ -37,3 +37,15 @@ def test_run_schema(smoke, tmp_path):
     man = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert {"config", "config_hash", "provenance"} <= set(man) and man["provenance"]["versions"]["torch"]
     assert res.query("method=='sae'").k.tolist() == [1, 2]
+
+def test_papermill_reads_every_template_parameter(caplog):
+    "papermill must parse each parameter line (type and help), or `--help-notebook` and its checks break."
+    import logging, papermill as pm
+    from saeprobe.pipeline import STAGES, template, _STAGE_PARAMS
+    for stage in STAGES:
+        with caplog.at_level(logging.WARNING, logger="papermill"):
+            caplog.clear()
+            params = pm.inspect_notebook(str(template(stage)))
+        assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()], stage
+        assert _STAGE_PARAMS[stage] <= set(params), (stage, _STAGE_PARAMS[stage] - set(params))
+        assert all(p["help"] for p in params.values()), stage
