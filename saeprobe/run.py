@@ -19,8 +19,8 @@ from .probes import fit_probe, SAE_KS
 from .regimes import normal_split
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'run_dataset', 'collect_results', 'write_outputs', 'run', 'extract',
-           'make_smoke_fixtures']
+__all__ = ['RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'run_dataset', 'collect_results', 'write_outputs', 'run',
+           'extract', 'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
 @dataclass(frozen=True, kw_only=True)
@@ -67,8 +67,10 @@ class RunConfig:
         "Hash of what determines the numbers (the dataset list excluded: units are per dataset)."
         return hash_json(self.hash_fields())
     @property
+    def cache_path(self) -> Path | None: return Path(self.cache_dir) if self.cache_dir else None
+    @property
     def model_ref(self) -> ModelRef:
-        return ModelRef(self.model, self.revision, self.device, self.dtype, Path(self.cache_dir) if self.cache_dir else None)
+        return ModelRef(self.model, self.revision, self.device, self.dtype, self.cache_path)
     @property
     def sae_name(self) -> str: return SAERef(self.sae).name if self.sae else "none"
     @classmethod
@@ -81,10 +83,11 @@ RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_
                   "unit_hash"]
 
 def unit_hash(cfg: RunConfig, dataset: str) -> str: return hash_json(dict(config=cfg.config_hash(), dataset=dataset))
+def unit_path(out: Path, dataset: str) -> Path: return Path(out) / "units" / f"{dataset}.parquet"
 
 def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) -> pd.DataFrame:
     "All probes of `cfg` on one dataset: tidy rows."
-    cache = Path(cfg.cache_dir) if cfg.cache_dir else None
+    cache = cfg.cache_path
     y = load_dataset(dataset).label.to_numpy()
     X = get_activations(cfg.model_ref, cfg.layer, dataset, batch_size=cfg.batch_size, max_length=cfg.max_length,
                         cache_dir=cache, progress=progress)
@@ -123,7 +126,7 @@ def _read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
 
 def collect_results(cfg: RunConfig, out: Path) -> pd.DataFrame:
     "The finished rows of `cfg` under `out` (units whose hash matches), in dataset order."
-    parts = [df for d in cfg.datasets if (df := _read_unit(Path(out) / "units" / f"{d}.parquet", unit_hash(cfg, d))) is not None]
+    parts = [df for d in cfg.datasets if (df := _read_unit(unit_path(out, d), unit_hash(cfg, d))) is not None]
     if not parts: return pd.DataFrame(columns=RESULT_COLUMNS)
     return pd.concat(parts, ignore_index=True)
 
@@ -144,7 +147,7 @@ def _unit(cfg_dict: dict, dataset: str, out: str) -> tuple[str, float]:
     torch.set_num_threads(1)
     cfg = RunConfig.from_dict(cfg_dict); t = time.time()
     df = run_dataset(cfg, dataset)
-    atomic_write(Path(out) / "units" / f"{dataset}.parquet", lambda p: df.to_parquet(p, index=False))
+    atomic_write(unit_path(out, dataset), lambda p: df.to_parquet(p, index=False))
     return dataset, round(time.time() - t, 2)
 
 def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n_jobs: int = 0) -> pd.DataFrame:
@@ -154,7 +157,7 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     from tqdm.auto import tqdm
     out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)
     t0 = time.time(); timings = {}
-    todo = [d for d in cfg.datasets if force or _read_unit(out / "units" / f"{d}.parquet", unit_hash(cfg, d)) is None]
+    todo = [d for d in cfg.datasets if force or _read_unit(unit_path(out, d), unit_hash(cfg, d)) is None]
     log.info("run %s: %d of %d datasets to do", cfg.config_hash(), len(todo), len(cfg.datasets))
     if todo:  # the model and SAE run here, once; probes then read the caches
         timings["extract_s"] = round(sum(extract(replace(cfg, datasets=tuple(todo)), progress=progress).values()), 2)
@@ -176,7 +179,7 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
 def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     "Fill the activation (and SAE latent) caches for every dataset of `cfg`; returns seconds per dataset."
     from tqdm.auto import tqdm
-    cache = Path(cfg.cache_dir) if cfg.cache_dir else None
+    cache = cfg.cache_path
     sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None
     times = {}
     for d in tqdm(cfg.datasets, desc="extract", disable=not progress):
