@@ -20,6 +20,7 @@ def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--sae", default="", help="sae-lens SAE: 'RELEASE/SAE_ID', folder, 'embedded', or 'none'")
     p.add_argument("--datasets", nargs="*", default=[], help="dataset tags (default: the profile's)")
     p.add_argument("--ks", nargs="*", type=int, default=[], help="SAE probe sizes k (default: 1 2 4 ... 512)")
+    p.add_argument("--methods", nargs="*", default=[], help="probes among logreg pca knn xgboost mlp sae (default: logreg sae)")
     if out: p.add_argument("--out", default="", help="results folder (default: results/<model>/layer<L>/<sae>/normal-<profile>)")
     p.add_argument("--cache-dir", default="", help="activation cache (default: $SAEPROBE_CACHE or ~/.cache/saeprobe)")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
@@ -56,7 +57,7 @@ def _cfg(a):
     from saeprobe.pipeline import config_for
     sae = None if a.sae == "none" else a.sae
     return config_for(a.profile, a.model, a.layer, sae, a.datasets, getattr(a, "out", ""), a.cache_dir, a.device,
-                      a.batch_size, a.ks, a.revision)
+                      a.batch_size, a.ks, a.revision, a.methods)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `saeprobe` console script."
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             from saeprobe.pipeline import reproduce
             sae = None if a.sae == "none" else a.sae
             r = reproduce(a.profile, a.model, a.layer, sae, a.datasets, a.out, a.fig_dir, a.cache_dir, a.device,
-                          a.batch_size, a.ks, a.force, a.stages, revision=a.revision, jobs=a.jobs)
+                          a.batch_size, a.ks, a.force, a.stages, revision=a.revision, jobs=a.jobs, methods=a.methods)
             print(json.dumps(r, indent=1))
         elif a.cmd == "train-sae":
             import torch

@@ -12,13 +12,15 @@ import scipy.sparse as sp
 from .core import SaeprobeError, check_finite, unknown
 
 # %% auto #0
-__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ProbeResult', 'cv_splits', 'fit_logreg_cv', 'fit_probe']
+__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'ProbeResult', 'cv_splits',
+           'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs', 'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
 SAE_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-METHODS = ("logreg", "sae")
-_OPTIONS = {"logreg": set(), "sae": {"k", "penalty", "ranking", "binarize"}}
+METHODS = ("logreg", "pca", "knn", "xgboost", "mlp", "sae")
+_OPTIONS = {"logreg": set(), "pca": set(), "knn": set(), "xgboost": set(), "mlp": {"mlp_search"},
+            "sae": {"k", "penalty", "ranking", "binarize"}}
 
 @dataclass
 class ProbeResult:
@@ -106,6 +108,119 @@ def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: i
     return auc, acc, f1, val, best_C
 
 # %% ../nbs/04_probes.ipynb #c013
+def _grid_log2(m: int) -> np.ndarray: return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
+
+def _scale(X_train, X_test):
+    from sklearn.preprocessing import StandardScaler
+    sc = StandardScaler().fit(X_train)
+    return sc.transform(X_train), sc.transform(X_test)
+
+def _cv_auc(make, X, y, splits) -> float:
+    "Mean validation AUC of `make()` over `splits` (0.5 for a single-class training fold)."
+    from sklearn.metrics import roc_auc_score
+    scores = []
+    for tr, va in splits:
+        if len(np.unique(y[tr])) < 2: scores.append(0.5); continue
+        scores.append(roc_auc_score(y[va], make().fit(X[tr], y[tr]).predict_proba(X[va])[:, 1]))
+    return float(np.mean(scores))
+
+def _search(candidates: list, make, X, y, splits, cv_X=None):
+    "(best candidate, its mean val AUC): first with the strictly highest score."
+    best, best_score = None, -np.inf
+    for c in candidates:
+        sc = _cv_auc(lambda: make(c), X if cv_X is None else cv_X(c), y, splits)
+        if sc > best_score: best, best_score = c, sc
+    return best, best_score
+
+def _finish(model, X_fit, y, X_test, y_test, val: float | None) -> tuple[float, float, float, float]:
+    from sklearn.metrics import roc_auc_score
+    auc, acc, f1 = _metrics(model, X_test, y_test)
+    if val is None: val = float(roc_auc_score(y, model.predict_proba(X_fit)[:, 1]))
+    return auc, acc, f1, float(val)
+
+def fit_pca(X_train, y_train, X_test, y_test, seed: int = 42):
+    "Paper's `find_best_pcareg`: (test_auc, test_acc, test_f1, val_auc, n_components)."
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    Xs, Xt = _scale(X_train, X_test)
+    m = min(Xs.shape[0], Xs.shape[1], 100)
+    pca = PCA(n_components=m, random_state=seed).fit(Xs)
+    P, Pt = pca.transform(Xs), pca.transform(Xt)
+    lr = lambda: LogisticRegression(random_state=seed, max_iter=1000)
+    splits = cv_splits(y_train, seed)
+    if splits is None: c, val = P.shape[1], None
+    else: c, val = _search(list(_grid_log2(m)), lambda c: lr(), P, y_train, splits, cv_X=lambda c: P[:, :c])
+    model = lr().fit(P[:, :c], y_train)
+    return (*_finish(model, P[:, :c], y_train, Pt[:, :c], y_test, val), int(c))
+
+def fit_knn(X_train, y_train, X_test, y_test, seed: int = 42):
+    "Paper's `find_best_knn`: (test_auc, test_acc, test_f1, val_auc, k)."
+    from sklearn.neighbors import KNeighborsClassifier
+    Xs, Xt = _scale(X_train, X_test)
+    splits = cv_splits(y_train, seed)
+    if splits is None: k, val = 1, None
+    else:
+        max_k = min(len(y_train) - 1, 100, min(len(tr) for tr, _ in splits))
+        k, val = _search([int(k) for k in _grid_log2(max_k)], lambda k: KNeighborsClassifier(n_neighbors=k), Xs, y_train, splits)
+    model = KNeighborsClassifier(n_neighbors=k).fit(Xs, y_train)
+    return (*_finish(model, Xs, y_train, Xt, y_test, val), int(k))
+
+XGB_SPACE = {"n_estimators": np.arange(50, 300, step=50), "max_depth": np.arange(2, 6),
+             "learning_rate": np.logspace(-3, -1, num=10), "subsample": np.linspace(0.7, 1.0, num=5),
+             "colsample_bytree": np.linspace(0.7, 1.0, num=5), "reg_alpha": np.logspace(-3, 1, num=10),
+             "reg_lambda": np.logspace(-3, 1, num=10), "min_child_weight": np.arange(1, 10)}
+
+def xgb_configs(seed: int = 42, n: int = 10) -> list[dict]:
+    "The `n` XGBoost configurations the search tries: drawn with `random.Random(seed)` from the paper's space."
+    import random
+    rng = random.Random(seed)
+    return [{k: rng.choice(list(v)) for k, v in XGB_SPACE.items()} for _ in range(n)]
+
+def fit_xgboost(X_train, y_train, X_test, y_test, seed: int = 42):
+    "Paper's `find_best_xgboost` (seeded): (test_auc, test_acc, test_f1, val_auc, params)."
+    import xgboost
+    Xs, Xt = _scale(X_train, X_test)
+    make = lambda p: xgboost.XGBClassifier(**p, eval_metric="logloss", random_state=seed)
+    splits = cv_splits(y_train, seed)
+    if splits is None:
+        model = xgboost.XGBClassifier(random_state=seed).fit(Xs, y_train)
+        return (*_finish(model, Xs, y_train, Xt, y_test, None), {})
+    cfgs = xgb_configs(seed)
+    i, val = _search(list(range(len(cfgs))), lambda i: make(cfgs[i]), Xs, y_train, splits)
+    params = cfgs[i]
+    model = make(params).fit(Xs, y_train)
+    return (*_finish(model, Xs, y_train, Xt, y_test, val), {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()})
+
+MLP_HIDDEN = [(16,), (32,), (64,), (16, 16), (32, 32), (64, 64), (16, 16, 16), (32, 32, 32), (64, 64, 64)]
+MLP_LR, MLP_ALPHA = np.logspace(-4, -2, num=5), np.logspace(-5, -2, num=5)
+
+def mlp_configs(search: str = "paper", seed: int = 42) -> list[dict]:
+    "MLP configurations tried: the paper's single `RandomState(seed)` draw, or the whole stated grid."
+    if search == "paper":
+        rng = np.random.RandomState(seed)
+        h = MLP_HIDDEN[rng.randint(len(MLP_HIDDEN))]; lr = MLP_LR[rng.randint(len(MLP_LR))]; a = rng.choice(MLP_ALPHA)
+        return [dict(hidden_layer_sizes=h, learning_rate_init=float(lr), alpha=float(a))]
+    if search == "grid":
+        return [dict(hidden_layer_sizes=h, learning_rate_init=float(lr), alpha=float(a))
+                for h in MLP_HIDDEN for lr in MLP_LR for a in MLP_ALPHA]
+    raise SaeprobeError(f"unknown mlp_search {search!r}; valid: 'paper', 'grid'")
+
+def fit_mlp(X_train, y_train, X_test, y_test, seed: int = 42, search: str = "paper"):
+    "Paper's `find_best_mlp`: (test_auc, test_acc, test_f1, val_auc, params)."
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    cfgs = mlp_configs(search, seed)
+    Xs, Xt = _scale(X_train, X_test)
+    make = lambda p: MLPClassifier(max_iter=1000, random_state=seed, activation="relu", solver="adam", **p)
+    splits = cv_splits(y_train, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if splits is None: params, val = dict(hidden_layer_sizes=(32,)), None
+        else: params, val = _search(cfgs, make, Xs, y_train, splits)
+        model = make(params).fit(Xs, y_train)
+    return (*_finish(model, Xs, y_train, Xt, y_test, val), params)
+
+# %% ../nbs/04_probes.ipynb #c015
 def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, **options) -> ProbeResult | list[ProbeResult]:
     "Fit `method` on the training set with the paper's hyperparameter search; evaluate on the test set."
     from saeprobe.sae import rank_latents, RANKINGS
@@ -117,6 +232,12 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         X_train, X_test = np.asarray(X_train), np.asarray(X_test)
         auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
         return ProbeResult("logreg", auc, acc, f1, val, dict(C=C))
+    if method in ("pca", "knn", "xgboost", "mlp"):
+        X_train, X_test = np.asarray(X_train), np.asarray(X_test)
+        if method == "mlp": auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, options.get("mlp_search", "paper"))
+        else: auc, acc, f1, val, p = {"pca": fit_pca, "knn": fit_knn, "xgboost": fit_xgboost}[method](X_train, y_train, X_test, y_test, seed)
+        name = {"pca": "n_components", "knn": "k"}.get(method)
+        return ProbeResult(method, auc, acc, f1, val, {name: p} if name else dict(p))
     k = options.get("k", list(SAE_KS)); penalty = options.get("penalty", "l1")
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
     if penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {penalty!r}; valid: 'l1', 'l2'")

@@ -15,7 +15,7 @@ from .core import (SaeprobeError, atomic_write, atomic_write_json, default_cache
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
 from .sae import SAERef, EMBEDDED_SAE, load_sae, check_sae, sae_latents
-from .probes import fit_probe, SAE_KS
+from .probes import fit_probe, SAE_KS, METHODS
 from .regimes import normal_split
 
 # %% auto #0
@@ -31,7 +31,7 @@ class RunConfig:
     sae: str | None = EMBEDDED_SAE       # sae-lens SAE ('RELEASE/ID', folder, 'embedded'); None: baselines only
     datasets: tuple[str, ...] = ()       # dataset tags; empty = all 113
     regime: str = "normal"
-    methods: tuple[str, ...] = ("logreg", "sae")
+    methods: tuple[str, ...] = ("logreg", "sae")  # any of logreg, pca, knn, xgboost, mlp, sae
     ks: tuple[int, ...] = SAE_KS         # SAE probe sizes
     penalty: str = "l1"                  # SAE probe penalty: 'l1' (paper) or 'l2'
     ranking: str = "normalized"          # latent ranking: 'normalized' (final paper) or 'raw' (v1)
@@ -48,7 +48,7 @@ class RunConfig:
         if self.regime != "normal":
             raise SaeprobeError(f"unknown regime {self.regime!r}; this version runs: 'normal'")
         for m in self.methods:
-            if m not in ("logreg", "sae"): raise unknown("method", m, ["logreg", "sae"])
+            if m not in METHODS: raise unknown("method", m, METHODS)
         if "sae" in self.methods and self.sae is None:
             raise SaeprobeError("methods include 'sae' but sae=None; name an SAE or drop 'sae' from methods")
         object.__setattr__(self, "datasets", tuple(self.datasets) or tuple(list_datasets()))
@@ -79,8 +79,8 @@ class RunConfig:
 
 # %% ../nbs/06_run.ipynb #c007
 RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_value", "method", "k", "n_train",
-                  "n_test", "test_auc", "test_acc", "test_f1", "val_auc", "C", "latents", "seed", "config_hash",
-                  "unit_hash"]
+                  "n_test", "test_auc", "test_acc", "test_f1", "val_auc", "C", "params", "latents", "seed",
+                  "config_hash", "unit_hash"]
 
 def unit_hash(cfg: RunConfig, dataset: str) -> str: return hash_json(dict(config=cfg.config_hash(), dataset=dataset))
 def unit_path(out: Path, dataset: str) -> Path: return Path(out) / "units" / f"{dataset}.parquet"
@@ -96,10 +96,11 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) 
                 dataset=dataset, regime=cfg.regime, regime_value=np.nan, n_train=len(split.train),
                 n_test=len(split.test), seed=cfg.seed, config_hash=cfg.config_hash(), unit_hash=unit_hash(cfg, dataset))
     rows = []
-    if "logreg" in cfg.methods:
-        r = fit_probe("logreg", X[split.train], y[split.train], X[split.test], y[split.test], seed=cfg.seed)
-        rows.append(dict(base, method="logreg", k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
-                         val_auc=r.val_auc, C=r.params["C"], latents=None))
+    for m in cfg.methods:  # the dense baselines, on the raw activations
+        if m == "sae": continue
+        r = fit_probe(m, X[split.train], y[split.train], X[split.test], y[split.test], seed=cfg.seed)
+        rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
+                         val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
     if "sae" in cfg.methods:
         if sae is None:
             sae = load_sae(cfg.sae, device=cfg.device)
@@ -108,7 +109,8 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) 
         for r in fit_probe("sae", Z[split.train], y[split.train], Z[split.test], y[split.test], seed=cfg.seed,
                            k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
             rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
-                             val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"])))
+                             val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"]),
+                             params=json.dumps({k: v for k, v in r.params.items() if k != "latents"})))
     df = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     df["k"] = df["k"].astype("Int64")
     return df
