@@ -80,6 +80,8 @@ def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str
               ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
               log_output: bool = False, revision: str = "", jobs: int = 0, methods: Sequence[str] = ()) -> dict:
     "Run the stages through papermill for a profile; returns the stage timings and output paths."
+    for stage in stages:  # checked before any stage runs, so a typo costs nothing
+        if stage not in STAGES: raise unknown("stage", stage, STAGES)
     cfg, o = config_for(profile, model, layer, sae, datasets, out, cache_dir, device, batch_size, ks, revision, methods)
     o = o.resolve()
     fig = Path(fig_dir).resolve() if fig_dir else ((repo_root() or Path.cwd()) / "figures")
@@ -88,7 +90,6 @@ def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str
                   fig_dir=str(fig), force=force, revision=revision, jobs=jobs, methods=list(cfg.methods))
     timings, notebooks = {}, {}
     for stage in stages:
-        if stage not in STAGES: raise unknown("stage", stage, STAGES)
         t = time.time()
         p = {k: v for k, v in params.items() if k in _STAGE_PARAMS[stage]}
         notebooks[stage] = str(execute(stage, o, p, log_output=log_output))

@@ -80,41 +80,6 @@ def _metrics(model, X_test, y_test) -> tuple[float, float, float]:
     return (float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])), float(accuracy_score(y_test, pred)),
             float(f1_score(y_test, pred, average="weighted")))
 
-def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
-                  Cs: Sequence[float] = C_GRID) -> tuple[float, float, float, float, float | None]:
-    "Paper's `find_best_reg`: (test_auc, test_acc, test_f1, val_auc, best C or None when n ≤ 3)."
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.metrics import roc_auc_score
-    splits = cv_splits(y_train, cv_seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # the paper's max_iter=1000 often stops early with saga
-        best_C = None
-        if splits is not None:
-            if not splits:
-                raise SaeprobeError(f"no validation fold has both classes (n_train={len(y_train)}); add examples")
-            scores = []
-            for C in Cs:
-                fold = []
-                for tr, va in splits:
-                    if len(np.unique(y_train[tr])) < 2: fold.append(0.5); continue
-                    m = _logreg(C, penalty, seed).fit(X_train[tr], y_train[tr])
-                    fold.append(roc_auc_score(y_train[va], m.predict_proba(X_train[va])[:, 1]))
-                scores.append(np.mean(fold))
-            best_C = float(Cs[int(np.argmax(scores))])
-        perm = np.random.RandomState(seed).permutation(len(y_train))
-        final = _logreg(best_C if best_C is not None else 1.0, penalty, seed).fit(X_train[perm], y_train[perm])
-    auc, acc, f1 = _metrics(final, X_test, y_test)
-    val = float(np.max(scores)) if best_C is not None else float(roc_auc_score(y_train, final.predict_proba(X_train)[:, 1]))
-    return auc, acc, f1, val, best_C
-
-# %% ../nbs/04_probes.ipynb #c013
-def _grid_log2(m: int) -> np.ndarray: return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
-
-def _scale(X_train, X_test):
-    from sklearn.preprocessing import StandardScaler
-    sc = StandardScaler().fit(X_train)
-    return sc.transform(X_train), sc.transform(X_test)
-
 def _cv_auc(make, X, y, splits) -> float:
     "Mean validation AUC of `make()` over `splits` (0.5 for a single-class training fold)."
     from sklearn.metrics import roc_auc_score
@@ -125,7 +90,9 @@ def _cv_auc(make, X, y, splits) -> float:
     return float(np.mean(scores))
 
 def _search(candidates: list, make, X, y, splits, cv_X=None):
-    "(best candidate, its mean val AUC): first with the strictly highest score."
+    "(best candidate, its mean val AUC): first with the strictly highest score (the paper's argmax / `>` rule)."
+    if not splits:
+        raise SaeprobeError(f"no validation fold has both classes (n_train={len(y)}); add examples")
     best, best_score = None, -np.inf
     for c in candidates:
         sc = _cv_auc(lambda: make(c), X if cv_X is None else cv_X(c), y, splits)
@@ -137,6 +104,31 @@ def _finish(model, X_fit, y, X_test, y_test, val: float | None) -> tuple[float, 
     auc, acc, f1 = _metrics(model, X_test, y_test)
     if val is None: val = float(roc_auc_score(y, model.predict_proba(X_fit)[:, 1]))
     return auc, acc, f1, float(val)
+
+def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
+                  Cs: Sequence[float] = C_GRID) -> tuple[float, float, float, float, float | None]:
+    "Paper's `find_best_reg`: (test_auc, test_acc, test_f1, val_auc, best C or None when n ≤ 3)."
+    from sklearn.exceptions import ConvergenceWarning
+    splits = cv_splits(y_train, cv_seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the paper's max_iter=1000 often stops early with saga
+        # the CV fits get C as a numpy float64 (from `Cs`), the final fit a Python float. On float32 activations
+        # this is not cosmetic: under NumPy 2 promotion the float64 C upcasts sklearn's computation, and AUCs move
+        # by ~1e-3. Kept as it was measured; which to use is a question for the probe-engine issue.
+        best_C, val = (None, None) if splits is None else \
+            _search(list(Cs), lambda C: _logreg(C, penalty, seed), X_train, y_train, splits)
+        best_C = None if best_C is None else float(best_C)
+        perm = np.random.RandomState(seed).permutation(len(y_train))
+        final = _logreg(best_C if best_C is not None else 1.0, penalty, seed).fit(X_train[perm], y_train[perm])
+    return (*_finish(final, X_train, y_train, X_test, y_test, val), best_C)
+
+# %% ../nbs/04_probes.ipynb #c013
+def _grid_log2(m: int) -> np.ndarray: return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
+
+def _scale(X_train, X_test):
+    from sklearn.preprocessing import StandardScaler
+    sc = StandardScaler().fit(X_train)
+    return sc.transform(X_train), sc.transform(X_test)
 
 def fit_pca(X_train, y_train, X_test, y_test, seed: int = 42):
     "Paper's `find_best_pcareg`: (test_auc, test_acc, test_f1, val_auc, n_components)."

@@ -19,8 +19,8 @@ from .probes import fit_probe, SAE_KS, METHODS
 from .regimes import normal_split
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'run_dataset', 'collect_results', 'write_outputs', 'run',
-           'extract', 'make_smoke_fixtures']
+__all__ = ['RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'features', 'run_dataset', 'collect_results', 'write_outputs',
+           'run', 'extract', 'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
 @dataclass(frozen=True, kw_only=True)
@@ -85,12 +85,19 @@ RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_
 def unit_hash(cfg: RunConfig, dataset: str) -> str: return hash_json(dict(config=cfg.config_hash(), dataset=dataset))
 def unit_path(out: Path, dataset: str) -> Path: return Path(out) / "units" / f"{dataset}.parquet"
 
+def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progress: bool = False):
+    "(activations, SAE latents or None) of `dataset` for `cfg`, from the caches or computed into them."
+    X = get_activations(cfg.model_ref, cfg.layer, dataset, batch_size=cfg.batch_size, max_length=cfg.max_length,
+                        cache_dir=cfg.cache_path, force=force, progress=progress)
+    if "sae" not in cfg.methods: return X, None
+    sae = sae if sae is not None else load_sae(cfg.sae, device=cfg.device)
+    check_sae(sae, X.shape[1], cfg.layer, cfg.sae_name)
+    return X, sae_latents(cfg.sae, X, dataset, sae=sae, cache_dir=cfg.cache_path, force=force, device=cfg.device)
+
 def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) -> pd.DataFrame:
     "All probes of `cfg` on one dataset: tidy rows."
-    cache = cfg.cache_path
     y = load_dataset(dataset).label.to_numpy()
-    X = get_activations(cfg.model_ref, cfg.layer, dataset, batch_size=cfg.batch_size, max_length=cfg.max_length,
-                        cache_dir=cache, progress=progress)
+    X, Z = features(cfg, dataset, sae, progress=progress)
     split = normal_split(y, cfg.seed)
     base = dict(model=model_name(cfg.model), layer=cfg.layer, hook=hook_name(cfg.layer), sae=cfg.sae_name,
                 dataset=dataset, regime=cfg.regime, regime_value=np.nan, n_train=len(split.train),
@@ -101,11 +108,7 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) 
         r = fit_probe(m, X[split.train], y[split.train], X[split.test], y[split.test], seed=cfg.seed)
         rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                          val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
-    if "sae" in cfg.methods:
-        if sae is None:
-            sae = load_sae(cfg.sae, device=cfg.device)
-        check_sae(sae, X.shape[1], cfg.layer, cfg.sae_name)
-        Z = sae_latents(cfg.sae, X, dataset, sae=sae, cache_dir=cache, device=cfg.device)
+    if Z is not None:
         for r in fit_probe("sae", Z[split.train], y[split.train], Z[split.test], y[split.test], seed=cfg.seed,
                            k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
             rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
@@ -181,16 +184,11 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
 def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     "Fill the activation (and SAE latent) caches for every dataset of `cfg`; returns seconds per dataset."
     from tqdm.auto import tqdm
-    cache = cfg.cache_path
-    sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None
+    sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
     times = {}
     for d in tqdm(cfg.datasets, desc="extract", disable=not progress):
         t = time.time()
-        X = get_activations(cfg.model_ref, cfg.layer, d, batch_size=cfg.batch_size, max_length=cfg.max_length,
-                            cache_dir=cache, force=force, progress=progress)
-        if sae is not None:
-            check_sae(sae, X.shape[1], cfg.layer, cfg.sae_name)
-            sae_latents(cfg.sae, X, d, sae=sae, cache_dir=cache, force=force, device=cfg.device)
+        features(cfg, d, sae, force=force, progress=progress)
         times[d] = round(time.time() - t, 2)
     return times
 
