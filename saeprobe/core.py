@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c001
 from __future__ import annotations
-import difflib, hashlib, json, logging, os, platform, subprocess, tempfile, uuid
+import difflib, glob, hashlib, json, logging, os, platform, subprocess, sys, tempfile, uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -13,8 +13,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['log', 'PROVENANCE_PACKAGES', 'default_cache_dir', 'repo_root', 'canonical_json', 'hash_json', 'hash_strings',
-           'file_sha256', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'ArrayCache', 'package_versions',
-           'git_commit', 'provenance', 'SaeprobeError', 'unknown', 'check_finite']
+           'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'ArrayCache',
+           'package_versions', 'git_commit', 'provenance', 'SaeprobeError', 'unknown', 'check_finite']
 
 # %% ../nbs/00_core.ipynb #c005
 def default_cache_dir() -> Path:
@@ -57,10 +57,28 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
     return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #c011
+def _pid_alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except (PermissionError, OSError): return True   # exists but not ours, or cannot tell: leave it
+    return True
+
+def sweep_stale_tmp(path: Path) -> list[Path]:
+    "Remove the temporary files a killed writer left beside `path` (their writer pid is no longer alive)."
+    path = Path(path); gone = []
+    for t in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = t.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            t.unlink(missing_ok=True); gone.append(t)
+    return gone
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
-    "Call `write(tmp)` on a temporary path beside `path`, then rename it into place."
+    """Call `write(tmp)` on a temporary path beside `path`, then rename it into place.
+    The temporary name carries the writer's pid, so a later write of the same path removes what a
+    killed (SIGKILL, OOM) writer left behind, while a live concurrent writer's file is left alone."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    sweep_stale_tmp(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(Path(tmp))
