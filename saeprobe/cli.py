@@ -27,6 +27,7 @@ def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--batch-size", type=int, default=32, help="prompts per forward pass")
     p.add_argument("--force", action="store_true", help="recompute cached / finished work")
     p.add_argument("--jobs", type=int, default=0, help="probe worker processes (default: one per core)")
+    p.add_argument("--engine", default="", help="probe engine: auto (default), fast (batched) or reference (the paper's sklearn code)")
 
 def parser() -> argparse.ArgumentParser:
     "The `saeprobe` argument parser."
@@ -57,7 +58,7 @@ def _cfg(a):
     from saeprobe.pipeline import config_for
     sae = None if a.sae == "none" else a.sae
     return config_for(a.profile, a.model, a.layer, sae, a.datasets, getattr(a, "out", ""), a.cache_dir, a.device,
-                      a.batch_size, a.ks, a.revision, a.methods)
+                      a.batch_size, a.ks, a.revision, a.methods, a.engine)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `saeprobe` console script."
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             from saeprobe.pipeline import reproduce
             sae = None if a.sae == "none" else a.sae
             r = reproduce(a.profile, a.model, a.layer, sae, a.datasets, a.out, a.fig_dir, a.cache_dir, a.device,
-                          a.batch_size, a.ks, a.force, a.stages, revision=a.revision, jobs=a.jobs, methods=a.methods)
+                          a.batch_size, a.ks, a.force, a.stages, revision=a.revision, jobs=a.jobs, methods=a.methods,
+                          engine=a.engine)
             print(json.dumps(r, indent=1))
         elif a.cmd == "train-sae":
             import torch

@@ -24,7 +24,7 @@ PROFILES = ("smoke", "quick", "full")
 
 def config_for(profile: str = "quick", model: str = "", layer: int = -1, sae: str | None = "", datasets: Sequence[str] = (),
                out: str = "", cache_dir: str = "", device: str = "cpu", batch_size: int = 32,
-               ks: Sequence[int] = (), revision: str = "", methods: Sequence[str] = ()) -> tuple[RunConfig, Path]:
+               ks: Sequence[int] = (), revision: str = "", methods: Sequence[str] = (), engine: str = "") -> tuple[RunConfig, Path]:
     "The `RunConfig` and results folder for `profile`, with any non-empty argument overriding the profile."
     if profile not in PROFILES: raise unknown("profile", profile, PROFILES)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -40,6 +40,7 @@ def config_for(profile: str = "quick", model: str = "", layer: int = -1, sae: st
     if sae is None or sae: kw["sae"] = sae
     if datasets: kw["datasets"] = tuple(datasets)
     if ks: kw["ks"] = tuple(int(k) for k in ks)
+    if engine: kw["engine"] = engine
     cfg = RunConfig(**kw, device=device, batch_size=batch_size, cache_dir=str(cache), revision=revision or None,
                     methods=tuple(methods) or (("logreg", "sae") if kw["sae"] else ("logreg",)))
     if out: o = Path(out)
@@ -78,16 +79,17 @@ def execute(stage: str, out: Path, parameters: dict, kernel: str = "python3", lo
 def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str | None = "", datasets: Sequence[str] = (),
               out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu", batch_size: int = 32,
               ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
-              log_output: bool = False, revision: str = "", jobs: int = 0, methods: Sequence[str] = ()) -> dict:
+              log_output: bool = False, revision: str = "", jobs: int = 0, methods: Sequence[str] = (), engine: str = "") -> dict:
     "Run the stages through papermill for a profile; returns the stage timings and output paths."
     for stage in stages:  # checked before any stage runs, so a typo costs nothing
         if stage not in STAGES: raise unknown("stage", stage, STAGES)
-    cfg, o = config_for(profile, model, layer, sae, datasets, out, cache_dir, device, batch_size, ks, revision, methods)
+    cfg, o = config_for(profile, model, layer, sae, datasets, out, cache_dir, device, batch_size, ks, revision, methods, engine)
     o = o.resolve()
     fig = Path(fig_dir).resolve() if fig_dir else ((repo_root() or Path.cwd()) / "figures")
     params = dict(profile=profile, model=cfg.model, layer=cfg.layer, sae=cfg.sae or "", datasets=list(cfg.datasets),
                   ks=list(cfg.ks), out=str(o), cache_dir=cfg.cache_dir, device=device, batch_size=batch_size,
-                  fig_dir=str(fig), force=force, revision=revision, jobs=jobs, methods=list(cfg.methods))
+                  fig_dir=str(fig), force=force, revision=revision, jobs=jobs, methods=list(cfg.methods),
+                  engine=cfg.engine)
     timings, notebooks = {}, {}
     for stage in stages:
         t = time.time()
@@ -102,4 +104,4 @@ def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str
 
 _COMMON = {"profile", "model", "layer", "sae", "datasets", "ks", "out", "cache_dir", "device", "batch_size", "revision",
            "methods"}
-_STAGE_PARAMS = {"extract": _COMMON | {"force"}, "run": _COMMON | {"force", "jobs"}, "figure": _COMMON | {"fig_dir"}}
+_STAGE_PARAMS = {"extract": _COMMON | {"force"}, "run": _COMMON | {"force", "jobs", "engine"}, "figure": _COMMON | {"fig_dir"}}

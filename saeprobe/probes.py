@@ -10,17 +10,33 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 from .core import SaeprobeError, check_finite, unknown
+from . import engine as E
 
 # %% auto #0
-__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'ProbeResult', 'cv_splits',
-           'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs', 'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
+__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'resolve_engine',
+           'ProbeResult', 'cv_splits', 'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs', 'fit_xgboost',
+           'mlp_configs', 'fit_mlp', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
 SAE_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 METHODS = ("logreg", "pca", "knn", "xgboost", "mlp", "sae")
-_OPTIONS = {"logreg": set(), "pca": set(), "knn": set(), "xgboost": set(), "mlp": {"mlp_search"},
-            "sae": {"k", "penalty", "ranking", "binarize"}}
+ENGINES = ("auto", "fast", "reference")
+
+def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> str:
+    """The implementation `engine` means for one fit. `auto` takes the one `bench/probe_engine.py` measured faster
+    on one CPU thread: the batched engine for SAE probes, XGBoost and every fit with fewer than 128 training rows
+    (6-fold / leave-2-out CV: many small fits, where batching wins 4-20x); the paper's sklearn code for the dense
+    baselines at n >= 128, where a single fold's exact Newton solve (n·d² per step) costs more than sklearn's
+    early-stopped lbfgs. The MLP is always sklearn's."""
+    if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
+    if method == "mlp": return "reference"
+    if engine != "auto": return engine
+    if method in ("sae", "xgboost") or n_train < 128: return "fast"
+    return "reference"
+_COMMON = {"engine", "device"}
+_OPTIONS = {"logreg": _COMMON, "pca": _COMMON, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},
+            "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize"}}
 
 @dataclass
 class ProbeResult:
@@ -219,17 +235,31 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     if method not in METHODS: raise unknown("probe method", method, METHODS)
     bad = set(options) - _OPTIONS[method]
     if bad: raise SaeprobeError(f"unknown option(s) {sorted(bad)} for method {method!r}; valid: {sorted(_OPTIONS[method]) or 'none'}")
+    device = options.get("device")
+    engine = resolve_engine(options.get("engine", "auto"), method, X_train.shape[0], X_train.shape[1])
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
+    fast = engine == "fast"
+    if method != "sae": X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     if method == "logreg":
-        X_train, X_test = np.asarray(X_train), np.asarray(X_test)
-        auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
-        return ProbeResult("logreg", auc, acc, f1, val, dict(C=C))
-    if method in ("pca", "knn", "xgboost", "mlp"):
-        X_train, X_test = np.asarray(X_train), np.asarray(X_test)
-        if method == "mlp": auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, options.get("mlp_search", "paper"))
-        else: auc, acc, f1, val, p = {"pca": fit_pca, "knn": fit_knn, "xgboost": fit_xgboost}[method](X_train, y_train, X_test, y_test, seed)
-        name = {"pca": "n_components", "knn": "k"}.get(method)
-        return ProbeResult(method, auc, acc, f1, val, {name: p} if name else dict(p))
+        if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), C_GRID, "l2", device)
+        else: auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
+        return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, engine=engine))
+    if method in ("pca", "knn"):
+        f = {"pca": E.fast_pca, "knn": E.fast_knn}[method] if fast else {"pca": fit_pca, "knn": fit_knn}[method]
+        auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), device) if fast else \
+            f(X_train, y_train, X_test, y_test, seed)
+        return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
+    if method == "xgboost":
+        splits = cv_splits(y_train, seed)
+        if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
+            cfgs = xgb_configs(seed)
+            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, options.get("n_threads", 0))
+            p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
+        else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
+        return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine if splits is not None else "reference"))
+    if method == "mlp":
+        auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, options.get("mlp_search", "paper"))
+        return ProbeResult(method, auc, acc, f1, val, dict(p, engine="reference"))
     k = options.get("k", list(SAE_KS)); penalty = options.get("penalty", "l1")
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
     if penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {penalty!r}; valid: 'l1', 'l2'")
@@ -241,13 +271,15 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             raise SaeprobeError(f"k={kk!r} is not a valid number of latents for an SAE with {d} latents (1..{d})")
     order = rank_latents(X_train, y_train, ranking)
     Xtr, Xte = (sp.csr_matrix(X_train), sp.csr_matrix(X_test))
+    splits = cv_splits(y_train, seed) if fast else None
     out = []
     for kk in ks:
         idx = order[:kk]
         # kept sparse: saga's cost per epoch is then proportional to the non-zeros (L0 ≪ k), same objective
         a, b = Xtr[:, idx].tocsr(), Xte[:, idx].tocsr()
         if binarize: a, b = (a > 1).astype(np.float32), (b > 1).astype(np.float32)
-        auc, acc, f1, val, C = fit_logreg_cv(a, y_train, b, y_test, penalty, seed=1, cv_seed=seed)
+        if fast: auc, acc, f1, val, C = E.fast_logreg(a.toarray(), y_train, b.toarray(), y_test, splits, C_GRID, penalty, device)
+        else: auc, acc, f1, val, C = fit_logreg_cv(a, y_train, b, y_test, penalty, seed=1, cv_seed=seed)
         out.append(ProbeResult("sae", auc, acc, f1, val, dict(C=C, k=int(kk), penalty=penalty, ranking=ranking,
-                                                              binarize=bool(binarize), latents=idx.tolist()), k=int(kk)))
+                                                              binarize=bool(binarize), latents=idx.tolist(), engine=engine), k=int(kk)))
     return out[0] if np.isscalar(k) else out

@@ -15,7 +15,7 @@ from .core import (SaeprobeError, atomic_write, atomic_write_json, default_cache
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
 from .sae import SAERef, EMBEDDED_SAE, load_sae, check_sae, sae_latents
-from .probes import fit_probe, SAE_KS, METHODS
+from .probes import fit_probe, SAE_KS, METHODS, ENGINES
 from .regimes import normal_split
 
 # %% auto #0
@@ -40,6 +40,7 @@ class RunConfig:
     max_length: int = 1024
     revision: str | None = None          # model revision (hub commit); recorded in the activation cache key
     dtype: str = "float32"
+    engine: str = "auto"                 # probe engine: 'auto', 'fast' (batched) or 'reference' (the paper's sklearn code)
     device: str = "cpu"                  # not hashed
     batch_size: int = 32                 # not hashed
     cache_dir: str | None = None         # not hashed
@@ -49,6 +50,7 @@ class RunConfig:
             raise SaeprobeError(f"unknown regime {self.regime!r}; this version runs: 'normal'")
         for m in self.methods:
             if m not in METHODS: raise unknown("method", m, METHODS)
+        if self.engine not in ENGINES: raise unknown("engine", self.engine, ENGINES)
         if "sae" in self.methods and self.sae is None:
             raise SaeprobeError("methods include 'sae' but sae=None; name an SAE or drop 'sae' from methods")
         object.__setattr__(self, "datasets", tuple(self.datasets) or tuple(list_datasets()))
@@ -105,11 +107,11 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) 
     rows = []
     for m in cfg.methods:  # the dense baselines, on the raw activations
         if m == "sae": continue
-        r = fit_probe(m, X[split.train], y[split.train], X[split.test], y[split.test], seed=cfg.seed)
+        r = fit_probe(m, X[split.train], y[split.train], X[split.test], y[split.test], seed=cfg.seed, engine=cfg.engine)
         rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                          val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
     if Z is not None:
-        for r in fit_probe("sae", Z[split.train], y[split.train], Z[split.test], y[split.test], seed=cfg.seed,
+        for r in fit_probe("sae", Z[split.train], y[split.train], Z[split.test], y[split.test], seed=cfg.seed, engine=cfg.engine,
                            k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
             rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                              val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"]),

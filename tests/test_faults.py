@@ -124,3 +124,19 @@ def test_killed_run_resumes_without_loss_or_duplicates(smoke, tmp_path):
     assert not list((tmp_path / "out").rglob("*.tmp"))           # no temporary files left behind
     r = _cli(*args, "--force"); assert r.returncode == 0
     assert first.stat().st_mtime_ns != kept                        # --force recomputes
+
+def test_cli_unknown_engine():
+    r = _cli("run", "--engine", "turbo", "--datasets", "5_hist_fig_ismale")
+    assert r.returncode == 2 and "unknown engine 'turbo'" in r.stderr and "Traceback" not in r.stderr
+
+def test_probe_engine_bad_inputs():
+    "The batched engine's own entry points reject what they cannot handle, naming the value."
+    import numpy as np
+    from saeprobe.core import SaeprobeError
+    from saeprobe.engine import auc_rows, get_device
+    from saeprobe.probes import fit_probe
+    with pytest.raises(SaeprobeError, match="both classes"): auc_rows([[0.1, 0.2]], [1, 1])
+    with pytest.raises(SaeprobeError, match="unknown torch device 'gpu7'"): get_device("gpu7")
+    X = np.random.RandomState(0).randn(20, 4); y = np.r_[np.zeros(10), np.ones(10)].astype(int)
+    X[3, 1] = np.inf
+    with pytest.raises(SaeprobeError, match="non-finite"): fit_probe("pca", X, y, X, y, engine="fast")

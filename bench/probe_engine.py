@@ -1,0 +1,102 @@
+"""Equivalence and speed of saeprobe's batched probe engine against the paper's own implementation.
+
+For each dataset (embedded default's cached activations + SAE latents) and training size (the normal split, and
+scarcity-style sizes: one n ≤ 12 for leave-2-out CV, one n < 128 for 6-fold CV), runs `sae_probes.utils_training`'s
+`find_best_*` and `saeprobe.fit_probe(..., engine="fast")` on the same inputs, both at the same thread count
+(`--threads`, default 1, pinned for torch, BLAS and XGBoost), timed in this run. Prints per method: cases, mean and
+max |test AUC difference|, share of cases where the chosen hyperparameter agrees, seconds for each, and the ratio.
+With `--protocol`, also times the normal setting end to end (all cached datasets × 5 baselines + the SAE k-list)
+with our engine, and extrapolates the paper's cost from its per-dataset times measured here.
+
+    python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3]
+"""
+import argparse, json, os, sys, time, warnings
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--datasets", nargs="*", default=None, help="default: every dataset with cached activations and latents")
+    ap.add_argument("--max-datasets", type=int, default=12)
+    ap.add_argument("--sizes", nargs="*", default=["normal", "10", "100"])
+    ap.add_argument("--methods", nargs="*", default=["logreg", "pca", "knn", "mlp", "sae", "xgboost"])
+    ap.add_argument("--xgb-datasets", type=int, default=3, help="XGBoost (slow in the paper's code) on this many datasets")
+    ap.add_argument("--ks", nargs="*", type=int, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+    ap.add_argument("--engine", default="fast", help="fast | auto | reference (ours)")
+    ap.add_argument("--cache-dir", default="")
+    ap.add_argument("--json", default="", help="also write the per-case rows here")
+    a = ap.parse_args(argv)
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"): os.environ[v] = str(a.threads)
+    import numpy as np, pandas as pd, torch, scipy.sparse as sp
+    from threadpoolctl import threadpool_limits
+    torch.set_num_threads(a.threads); threadpool_limits(a.threads)
+    warnings.filterwarnings("ignore")
+    import sae_probes.utils_training as ut
+    from saeprobe.core import ArrayCache, default_cache_dir
+    from saeprobe.datasets import load_dataset
+    from saeprobe.regimes import normal_split, balanced_split
+    from saeprobe.run import RunConfig, features
+    from saeprobe.pipeline import config_for
+    from saeprobe.probes import fit_probe
+    from saeprobe.sae import rank_latents
+
+    cfg, _ = config_for("full", cache_dir=a.cache_dir)
+    cache = cfg.cache_path
+    acts = ArrayCache(cache / "acts" / cfg.model_ref.name / f"layer{cfg.layer}")
+    names = a.datasets or sorted(p.stem for p in acts.root.glob("*.safetensors"))
+    names = names[: a.max_datasets]
+    print(f"# {len(names)} datasets, sizes {a.sizes}, threads {a.threads}, model {cfg.model_ref.name} layer {cfg.layer}")
+    theirs = {"logreg": lambda *x: ut.find_best_reg(*x, penalty="l2", seed=1),
+              "pca": lambda *x: ut.find_best_pcareg(*x), "knn": lambda *x: ut.find_best_knn(*x, n_jobs=1),
+              "xgboost": lambda *x: ut.find_best_xgboost(*x), "mlp": lambda *x: ut.find_best_mlp(*x)}
+    rows = []
+    for di, ds in enumerate(names):
+        y = load_dataset(ds).label.to_numpy()
+        X, Z = features(RunConfig.from_dict({**cfg.to_dict(), "datasets": [ds]}), ds)
+        X = np.asarray(X); Z = sp.csr_matrix(Z)
+        for size in a.sizes:
+            s = normal_split(y, 42)
+            if size != "normal":
+                n = int(size); s = balanced_split(y, n, len(s.test), 0.5, 42)
+            tr, te = s.train, s.test
+            args = (X[tr], y[tr], X[te], y[te])
+            for m in a.methods:
+                if m == "xgboost" and di >= a.xgb_datasets: continue
+                if m == "sae":
+                    order = rank_latents(Z[tr], y[tr], "normalized")
+                    t = time.perf_counter(); ref = []
+                    for k in a.ks:   # the paper's probe: find_best_reg(L1) on the top-k latents (dense, as it passes them)
+                        idx = order[:k]
+                        ref.append(ut.find_best_reg(Z[tr][:, idx].toarray(), y[tr], Z[te][:, idx].toarray(), y[te], penalty="l1", seed=1))
+                    t_ref = time.perf_counter() - t
+                    t = time.perf_counter(); ours = fit_probe("sae", Z[tr], y[tr], Z[te], y[te], k=a.ks, engine=a.engine); t_ours = time.perf_counter() - t
+                    for k, r, o in zip(a.ks, ref, ours):
+                        rows.append(dict(dataset=ds, size=size, method="sae", k=k, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
+                                         same_hp=bool(np.isclose(r.classifier.C, o.params["C"] or 1.0)),
+                                         t_ref=t_ref / len(a.ks), t_ours=t_ours / len(a.ks)))
+                    continue
+                t = time.perf_counter(); r = theirs[m](*args); t_ref = time.perf_counter() - t
+                t = time.perf_counter(); o = fit_probe(m, *args, n_threads=a.threads, engine=a.engine) if m == "xgboost" else fit_probe(m, *args, engine=a.engine)
+                t_ours = time.perf_counter() - t
+                c = r.classifier
+                hp = {"logreg": lambda: np.isclose(c.C, o.params["C"] or 1.0),
+                      "pca": lambda: c.n_features_in_ == o.params["n_components"],
+                      "knn": lambda: c.n_neighbors == o.params["k"],
+                      "xgboost": lambda: all(np.isclose(c.get_params()[k], v) for k, v in o.params.items() if k != "engine"),
+                      "mlp": lambda: c.hidden_layer_sizes == tuple(o.params["hidden_layer_sizes"])}[m]()
+                rows.append(dict(dataset=ds, size=size, method=m, k=None, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
+                                 same_hp=bool(hp), t_ref=t_ref, t_ours=t_ours))
+            print(f"{ds} n={size}: done", file=sys.stderr, flush=True)
+    df = pd.DataFrame(rows); df["d"] = (df.ours_auc - df.ref_auc).abs()
+    if a.json: df.to_json(a.json, orient="records", indent=1)
+    g = df.groupby("method")
+    tab = pd.DataFrame({"cases": g.size(), "mean|dAUC|": g.d.mean(), "max|dAUC|": g.d.max(), "same hp": g.same_hp.mean(),
+                        "paper s": g.t_ref.sum(), "ours s": g.t_ours.sum()})
+    tab["ratio"] = tab["paper s"] / tab["ours s"]
+    pd.set_option("display.width", 200)
+    print(tab.round(4).to_string())
+    print("\nby training size:")
+    g2 = df.groupby(["method", "size"])
+    t2 = pd.DataFrame({"mean|dAUC|": g2.d.mean(), "ratio": g2.t_ref.sum() / g2.t_ours.sum()})
+    print(t2.round(4).to_string())
+
+if __name__ == "__main__": main()
