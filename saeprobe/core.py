@@ -186,7 +186,7 @@ def unknown(what: str, value: Any, valid: Iterable[str], n: int = 3) -> Saeprobe
     close = difflib.get_close_matches(str(value), valid, n=n, cutoff=0.5)
     if not close:  # substring matches catch e.g. 'ismale' -> '5_hist_fig_ismale'
         close = [v for v in valid if str(value).lower() in v.lower()][:n]
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
     shown = ", ".join(map(repr, valid[:8])) + (f", ... ({len(valid)} in all)" if len(valid) > 8 else "")
     return SaeprobeError(f"unknown {what} {value!r}{hint} Valid: {shown}")
 

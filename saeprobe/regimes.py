@@ -6,10 +6,11 @@
 from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
-from .core import SaeprobeError
+from .core import SaeprobeError, unknown
 
 # %% auto #0
-__all__ = ['Split', 'balanced_split', 'normal_sizes', 'normal_split']
+__all__ = ['REGIMES', 'Split', 'balanced_split', 'normal_sizes', 'normal_split', 'RegimeSplit', 'scarcity_sizes',
+           'imbalance_fracs', 'noise_fracs', 'imbalance_sizes', 'corrupt_labels', 'regime_values', 'regime_split']
 
 # %% ../nbs/05_regimes.ipynb #c004
 @dataclass(frozen=True)
@@ -42,3 +43,75 @@ def normal_sizes(n: int) -> tuple[int, int]:
 def normal_split(y: np.ndarray, seed: int = 42) -> Split:
     "The normal regime's split: balanced, n_train = min(N − 100, 1024), test = the rest minus one."
     return balanced_split(y, *normal_sizes(len(y)), 0.5, seed)
+
+# %% ../nbs/05_regimes.ipynb #c009
+REGIMES = ("normal", "scarcity", "imbalance", "label_noise", "ood")
+
+@dataclass(frozen=True)
+class RegimeSplit:
+    "Rows of one regime cell, and the training labels the probe is given (flipped for label noise)."
+    train: np.ndarray
+    test: np.ndarray
+    y_train: np.ndarray
+    test_source: str = "dataset"     # 'dataset', or 'ood' (test rows index the OOD file)
+
+def scarcity_sizes() -> list[int]:
+    "The 20 training sizes of the data-scarcity regime."
+    return np.unique(np.round(np.logspace(1, 10, num=20, base=2)).astype(int)).tolist()
+
+def imbalance_fracs() -> list[float]:
+    "The 19 positive fractions of the class-imbalance regime."
+    return [round(float(f), 2) for f in np.linspace(0.05, 0.95, 19)]
+
+def noise_fracs() -> list[float]:
+    "The 11 label-flip fractions of the label-noise regime."
+    return [round(float(f), 2) for f in np.linspace(0, 0.5, 11)]
+
+def imbalance_sizes(y: np.ndarray, min_test: int = 100) -> tuple[int, int]:
+    "(n_train, n_test) of the class-imbalance regime for labels `y`: the most rows every fraction can afford."
+    y = np.asarray(y); n_pos = int(y.sum()); n_neg = len(y) - n_pos
+    max_total = int(min(n_neg / 0.95, n_pos / 0.95))
+    n_train = min(max_total - min_test, 1024)
+    if n_train < 2:
+        raise SaeprobeError(f"the imbalance regime needs ≥ {min_test + 2} rows at a 95/5 split; this dataset affords {max_total}")
+    return n_train, max(min_test, max_total - n_train - 1)
+
+def corrupt_labels(y_train: np.ndarray, frac: float, seed: int = 42) -> np.ndarray:
+    "Copy of `y_train` with `int(len·frac)` labels flipped, chosen by `RandomState(seed)` (the paper's `corrupt_ytrain`)."
+    if not 0 <= frac <= 0.5: raise SaeprobeError(f"label-noise fraction {frac!r} outside [0, 0.5]")
+    rng = np.random.RandomState(seed); y = np.array(y_train, copy=True)
+    idx = rng.choice(len(y), size=int(len(y) * frac), replace=False)
+    y[idx] = 1 - y[idx]
+    return y
+
+def regime_values(regime: str, y: np.ndarray | None = None) -> list:
+    "The grid of `regime` (for scarcity, only the sizes a dataset with labels `y` affords)."
+    if regime not in REGIMES: raise unknown("regime", regime, REGIMES)
+    if regime == "scarcity":
+        sizes = scarcity_sizes()
+        return sizes if y is None else [n for n in sizes if n <= len(y) - 100]
+    return {"normal": [0], "imbalance": imbalance_fracs(), "label_noise": noise_fracs(), "ood": [0]}[regime]
+
+def regime_split(regime: str, y: np.ndarray, value=0, seed: int = 42, n_ood: int | None = None) -> RegimeSplit:
+    "Train/test rows (+ the training labels to use) of one cell of `regime` for labels `y`."
+    y = np.asarray(y)
+    if regime not in REGIMES: raise unknown("regime", regime, REGIMES)
+    if regime == "normal": s = normal_split(y, seed); return RegimeSplit(s.train, s.test, y[s.train])
+    if regime == "scarcity":
+        n = int(value)
+        if n not in scarcity_sizes(): raise unknown("scarcity size", n, [str(v) for v in scarcity_sizes()])
+        if n > len(y) - 100: raise SaeprobeError(f"scarcity size {n} needs > {n + 100} rows; the dataset has {len(y)}")
+        s = balanced_split(y, n, len(y) - n - 1, 0.5, seed); return RegimeSplit(s.train, s.test, y[s.train])
+    if regime == "imbalance":
+        f = round(float(value), 2)
+        if f not in imbalance_fracs(): raise unknown("imbalance fraction", f, [str(v) for v in imbalance_fracs()])
+        s = balanced_split(y, *imbalance_sizes(y), f, seed); return RegimeSplit(s.train, s.test, y[s.train])
+    if regime == "label_noise":
+        f = round(float(value), 2)
+        if f not in noise_fracs(): raise unknown("label-noise fraction", f, [str(v) for v in noise_fracs()])
+        s = normal_split(y, seed); return RegimeSplit(s.train, s.test, corrupt_labels(y[s.train], f, seed))
+    # ood: training rows from the first 1500 of the dataset; test = every row of the OOD file
+    if n_ood is None: raise SaeprobeError("the ood regime needs n_ood, the number of rows of the OOD test file")
+    head = y[:1500]
+    s = balanced_split(head, 1024, 0, 0.5, seed)
+    return RegimeSplit(s.train, np.arange(n_ood), y[s.train], test_source="ood")
