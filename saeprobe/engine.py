@@ -50,8 +50,12 @@ def principal_basis(X, dev=None, rel_tol: float = 1e-12):
     return mu, V / torch.sqrt(e), e
 
 # %% ../nbs/04a_engine.ipynb #c012
-def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12):
-    "Solve a batch of L2 logistic regressions sharing design `A` (n, r); returns (z (B, r), c (B,), iterations)."
+def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12, gtol: float | None = None, T=None,
+              mu=None):
+    """Solve a batch of L2 logistic regressions sharing design `A` (n, r); returns (z (B, r), c (B,), iterations).
+    Stops a problem when its squared Newton decrement falls below `tol·(1 + |f|)`, or, with `gtol`, at sklearn's
+    lbfgs rule: the largest gradient entry of the *per-row* objective, in the original coordinates (`g_z @ T`,
+    plus `mu·g_c` when `A` was centred by `mu`, since sklearn's intercept is not), is at most `gtol`."""
     import torch
     B, r = lam.shape; n = A.shape[0]; dt, dev = A.dtype, A.device
     A1 = torch.cat([A, torch.ones(n, 1, dtype=dt, device=dev)], 1)
@@ -69,9 +73,15 @@ def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12)
         wa, Mb, lb, fb = w[idx], M[idx], lam1[idx], free[idx]
         p = torch.sigmoid(wa @ A1.T)
         g = ((Mb * (p - yt)) @ A1 + lb * wa) * fb
+        if gtol is not None:  # sklearn's stopping rule, checked before the step as lbfgs does
+            gw = g[:, :r] @ T if T is not None else g[:, :r]
+            if mu is not None: gw = gw + mu[None] * g[:, r:]
+            done = torch.cat([gw, g[:, r:]], 1).abs().amax(1) / Mb.sum(1) <= gtol
+            if done.all(): active[idx] = False; break
         H = (A1.T[None] * (Mb * p * (1 - p))[:, None, :]) @ A1 + torch.diag_embed(lb)
         H = H * fb[:, :, None] * fb[:, None, :] + torch.diag_embed(1 - fb) + 1e-10 * eye   # pinned coords: identity
         step = torch.cholesky_solve(g.unsqueeze(2), torch.linalg.cholesky(H)).squeeze(2)
+        if gtol is not None: step = torch.where(done[:, None], torch.zeros_like(step), step)
         dec = (g * step).sum(1)                                 # squared Newton decrement
         s = torch.ones(len(idx), dtype=dt, device=dev); fa = f[idx]
         for _ in range(40):                                     # Armijo backtracking, per problem
@@ -82,6 +92,7 @@ def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12)
         fn = torch.where(bad, fa, fn); wn = torch.where(bad[:, None], wa, wa - s[:, None] * step)
         w[idx] = wn; f[idx] = fn
         active[idx] = (dec / 2 > tol * (1 + fa.abs())) & ~bad
+        if gtol is not None: active[idx] &= ~done
         if not active.any(): break
     return w[:, :r], w[:, r], it
 
@@ -137,26 +148,29 @@ def _cv_scores(S, y, splits) -> np.ndarray:
         out[:, f] = 0.5 if len(np.unique(y[tr])) < 2 else auc_rows(S[:, f, va], y[va])
     return out.mean(1)
 
-def _solve(A, y, M, lam, penalty, fixed=None, max_iter=5000, L=None):
-    if penalty == "l2": return newton_l2(A, y, M, lam, fixed)[:2]
+def _solve(A, y, M, lam, penalty, fixed=None, max_iter=5000, L=None, T=None, gtol=None, mu=None):
+    if penalty == "l2": return newton_l2(A, y, M, lam, fixed, gtol=gtol, T=T, mu=mu)[:2]
     return fista_l1(A, y, M, lam, L if L is not None else lipschitz_bound(A), max_iter=max_iter)[:2]
 
-def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = 5000):
+def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = 5000,
+                gtol: float | None = 1e-4):
     """Paper's `find_best_reg` batched: (val AUC per C or None, chosen C, test scores, train scores).
-    `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does."""
+    `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does. L2 fits stop at sklearn's lbfgs tolerance
+    (`gtol`, its `tol=1e-4`; `None`: to convergence): on near-separable data at large C the optimum is far out
+    along a ray, and where along it a solver stops moves the AUC, so we stop where sklearn's rule would."""
     import torch
     dev = get_device(device); y = np.asarray(y_train); n = len(y); yt = _t(y, dev)
     if penalty == "l2":
         mu, W, e = principal_basis(X_train, dev)
         A = (_t(X_train, dev) - mu) @ W; At = (_t(X_test, dev) - mu) @ W
         pen = lambda C: 1.0 / (C * e)
-        L = None
+        L = None; T = (W * e).T                     # gradient in z → gradient in the original coordinates
     else:  # L1: columns scaled to unit RMS for conditioning; weights 1/(C·s_j) keep the penalty ‖w‖₁/C exactly
         X, Xt = _t(X_train, dev), _t(X_test, dev)
         s = torch.sqrt((X * X).mean(0)); live = s > 0; s = torch.where(live, s, torch.ones_like(s))
         A, At = X / s, Xt / s
         pen = lambda C: torch.where(live, 1.0 / (C * s), torch.full_like(s, float("inf")))
-        L = lipschitz_bound(A)
+        L = lipschitz_bound(A); T = mu = None
     def lam_of(C): 
         lam = pen(C)
         return lam if penalty == "l2" else torch.where(torch.isinf(lam), torch.full_like(lam, 1e300), lam)
@@ -164,11 +178,12 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
     if splits is not None:
         M = _fold_masks(n, splits, dev); F = len(splits)
         lam = torch.stack([lam_of(C) for C in Cs for _ in range(F)])
-        z, c = _solve(A, yt, M.repeat(len(Cs), 1), lam, penalty, max_iter=max_iter, L=L)
+        z, c = _solve(A, yt, M.repeat(len(Cs), 1), lam, penalty, max_iter=max_iter, L=L, T=T, gtol=gtol, mu=mu)
         S = (z @ A.T + c[:, None]).reshape(len(Cs), F, n).cpu().numpy()
         val = _cv_scores(S, y, splits)
         best_C = float(Cs[int(np.argmax(val))])
-    z, c = _solve(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), lam_of(best_C)[None], penalty, max_iter=max_iter, L=L)
+    z, c = _solve(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), lam_of(best_C)[None], penalty, max_iter=max_iter,
+                  L=L, T=T, gtol=gtol, mu=mu)
     test = (At @ z[0] + c[0]).cpu().numpy(); train = (A @ z[0] + c[0]).cpu().numpy()
     return (None if val is None else float(np.max(val))), best_C, test, train
 
@@ -204,17 +219,18 @@ def fast_pca(X_train, y_train, X_test, y_test, splits, device=None):
     mu, W, e = principal_basis(Xs, dev)
     r = min(m, len(e)); W, e = W[:, :r], e[:r]
     A = (_t(Xs, dev) - mu) @ W; At = (_t(Xt, dev) - mu) @ W; yt = _t(y, dev)
+    T = torch.diag(torch.sqrt(e))                 # gradient in z → in PCA scores, where sklearn's lbfgs stops
     cands = [int(c) for c in _grid_log2(m)] if splits is not None else [m]
     fixed = torch.stack([torch.arange(r, device=dev) >= c for c in cands])        # components beyond c are off
     val = None; c = cands[0]
     if splits is not None:
         M = _fold_masks(n, splits, dev); F = len(splits)
         z, b, _ = newton_l2(A, yt, M.repeat(len(cands), 1), (1.0 / e)[None].expand(len(cands) * F, r).contiguous(),
-                            fixed.repeat_interleave(F, 0))
+                            fixed.repeat_interleave(F, 0), gtol=1e-4, T=T)
         S = (z @ A.T + b[:, None]).reshape(len(cands), F, n).cpu().numpy()
         scores = _cv_scores(S, y, splits); i = int(np.argmax(scores)); c, val = cands[i], float(scores[i])
     ci = cands.index(c)
-    z, b, _ = newton_l2(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), (1.0 / e)[None], fixed[ci:ci + 1])
+    z, b, _ = newton_l2(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), (1.0 / e)[None], fixed[ci:ci + 1], gtol=1e-4, T=T)
     test = (At @ z[0] + b[0]).cpu().numpy()
     if val is None: val = float(auc_rows((A @ z[0] + b[0]).cpu().numpy(), y)[0])
     return (*scores_metrics(test, y_test), val, int(c))

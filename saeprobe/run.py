@@ -16,7 +16,8 @@ from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
 from .sae import SAERef, EMBEDDED_SAE, load_sae, check_sae, sae_latents
 from .probes import fit_probe, SAE_KS, METHODS, ENGINES
-from .regimes import normal_split
+from .regimes import REGIMES, regime_split, regime_values
+from .datasets import list_ood_datasets
 
 # %% auto #0
 __all__ = ['RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'features', 'run_dataset', 'collect_results', 'write_outputs',
@@ -30,7 +31,8 @@ class RunConfig:
     layer: int = EMBEDDED_LAYER          # residual stream after this block
     sae: str | None = EMBEDDED_SAE       # sae-lens SAE ('RELEASE/ID', folder, 'embedded'); None: baselines only
     datasets: tuple[str, ...] = ()       # dataset tags; empty = all 113
-    regime: str = "normal"
+    regime: str = "normal"             # normal | scarcity | imbalance | label_noise | ood
+    regime_values: tuple = ()            # the regime's grid points to run; empty = all of them
     methods: tuple[str, ...] = ("logreg", "sae")  # any of logreg, pca, knn, xgboost, mlp, sae
     ks: tuple[int, ...] = SAE_KS         # SAE probe sizes
     penalty: str = "l1"                  # SAE probe penalty: 'l1' (paper) or 'l2'
@@ -46,8 +48,16 @@ class RunConfig:
     cache_dir: str | None = None         # not hashed
 
     def __post_init__(self):
-        if self.regime != "normal":
-            raise SaeprobeError(f"unknown regime {self.regime!r}; this version runs: 'normal'")
+        if self.regime not in REGIMES: raise unknown("regime", self.regime, REGIMES)
+        object.__setattr__(self, "regime_values", tuple(self.regime_values))
+        if self.regime in ("normal", "ood") and self.regime_values not in ((), (0,)):
+            raise SaeprobeError(f"the {self.regime} regime has one cell; regime_values={list(self.regime_values)} makes no sense")
+        for v in self.regime_values:
+            if v not in regime_values(self.regime):
+                raise unknown(f"{self.regime} value", v, [str(x) for x in regime_values(self.regime)])
+        if self.regime == "ood" and not self.datasets: object.__setattr__(self, "datasets", tuple(list_ood_datasets()))
+        if self.regime == "ood":
+            for d in self.datasets: check_dataset(d, ood=True)
         for m in self.methods:
             if m not in METHODS: raise unknown("method", m, METHODS)
         if self.engine not in ENGINES: raise unknown("engine", self.engine, ENGINES)
@@ -87,35 +97,42 @@ RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_
 def unit_hash(cfg: RunConfig, dataset: str) -> str: return hash_json(dict(config=cfg.config_hash(), dataset=dataset))
 def unit_path(out: Path, dataset: str) -> Path: return Path(out) / "units" / f"{dataset}.parquet"
 
-def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progress: bool = False):
-    "(activations, SAE latents or None) of `dataset` for `cfg`, from the caches or computed into them."
-    X = get_activations(cfg.model_ref, cfg.layer, dataset, batch_size=cfg.batch_size, max_length=cfg.max_length,
+def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progress: bool = False, ood: bool = False):
+    "(activations, SAE latents or None) of `dataset` (its OOD test set if `ood`) for `cfg`, from the caches or computed into them."
+    X = get_activations(cfg.model_ref, cfg.layer, dataset, ood=ood, batch_size=cfg.batch_size, max_length=cfg.max_length,
                         cache_dir=cfg.cache_path, force=force, progress=progress)
     if "sae" not in cfg.methods: return X, None
     sae = sae if sae is not None else load_sae(cfg.sae, device=cfg.device)
     check_sae(sae, X.shape[1], cfg.layer, cfg.sae_name)
-    return X, sae_latents(cfg.sae, X, dataset, sae=sae, cache_dir=cfg.cache_path, force=force, device=cfg.device)
+    return X, sae_latents(cfg.sae, X, dataset + ("__ood" if ood else ""), sae=sae, cache_dir=cfg.cache_path, force=force,
+                          device=cfg.device)
 
 def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) -> pd.DataFrame:
     "All probes of `cfg` on one dataset: tidy rows."
     y = load_dataset(dataset).label.to_numpy()
     X, Z = features(cfg, dataset, sae, progress=progress)
-    split = normal_split(y, cfg.seed)
-    base = dict(model=model_name(cfg.model), layer=cfg.layer, hook=hook_name(cfg.layer), sae=cfg.sae_name,
-                dataset=dataset, regime=cfg.regime, regime_value=np.nan, n_train=len(split.train),
-                n_test=len(split.test), seed=cfg.seed, config_hash=cfg.config_hash(), unit_hash=unit_hash(cfg, dataset))
+    if cfg.regime == "ood":  # test rows come from the dataset's OOD file
+        y_ood = load_dataset(dataset, ood=True).label.to_numpy()
+        X_ood, Z_ood = features(cfg, dataset, sae, progress=progress, ood=True)
     rows = []
-    for m in cfg.methods:  # the dense baselines, on the raw activations
-        if m == "sae": continue
-        r = fit_probe(m, X[split.train], y[split.train], X[split.test], y[split.test], seed=cfg.seed, engine=cfg.engine)
-        rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
-                         val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
-    if Z is not None:
-        for r in fit_probe("sae", Z[split.train], y[split.train], Z[split.test], y[split.test], seed=cfg.seed, engine=cfg.engine,
-                           k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
-            rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
-                             val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"]),
-                             params=json.dumps({k: v for k, v in r.params.items() if k != "latents"})))
+    for value in (cfg.regime_values or regime_values(cfg.regime, y)):
+        s = regime_split(cfg.regime, y, value, cfg.seed, n_ood=len(y_ood) if cfg.regime == "ood" else None)
+        Xte, Zte, yte = (X_ood, Z_ood, y_ood) if s.test_source == "ood" else (X, Z, y)
+        ytr, yte = s.y_train, yte[s.test]
+        base = dict(model=model_name(cfg.model), layer=cfg.layer, hook=hook_name(cfg.layer), sae=cfg.sae_name,
+                    dataset=dataset, regime=cfg.regime, regime_value=float(value), n_train=len(s.train),
+                    n_test=len(s.test), seed=cfg.seed, config_hash=cfg.config_hash(), unit_hash=unit_hash(cfg, dataset))
+        for m in cfg.methods:  # the dense baselines, on the raw activations
+            if m == "sae": continue
+            r = fit_probe(m, X[s.train], ytr, Xte[s.test], yte, seed=cfg.seed, engine=cfg.engine)
+            rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
+                             val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
+        if Z is not None:  # latents ranked on the training labels the probe sees (flipped ones, for label noise)
+            for r in fit_probe("sae", Z[s.train], ytr, Zte[s.test], yte, seed=cfg.seed, engine=cfg.engine,
+                               k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
+                rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
+                                 val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"]),
+                                 params=json.dumps({k: v for k, v in r.params.items() if k != "latents"})))
     df = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     df["k"] = df["k"].astype("Int64")
     return df
@@ -191,6 +208,7 @@ def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     for d in tqdm(cfg.datasets, desc="extract", disable=not progress):
         t = time.time()
         features(cfg, d, sae, force=force, progress=progress)
+        if cfg.regime == "ood": features(cfg, d, sae, force=force, progress=progress, ood=True)
         times[d] = round(time.time() - t, 2)
     return times
 

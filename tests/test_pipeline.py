@@ -6,16 +6,17 @@ import pytest
 
 def test_reproduce_smoke_through_papermill(tmp_path):
     from saeprobe.pipeline import reproduce
-    r = reproduce("smoke", out=str(tmp_path / "out"), fig_dir=str(tmp_path / "fig"), cache_dir=str(tmp_path / "cache"))
-    out = Path(r["out"])
-    assert set(r["timings"]) == {"extract", "run", "figure"}
-    for stage in ("20_extract", "21_run_normal", "30_fig_normal"):
-        nb = json.loads((out / "notebooks" / f"{stage}.ipynb").read_text())
+    r = reproduce("smoke", out=str(tmp_path / "out"), fig_dir=str(tmp_path / "fig"), cache_dir=str(tmp_path / "cache"),
+                  stages=["extract", "run", "figure"])
+    out = Path(r["out"]["normal"])
+    assert set(r["timings"]) == {"normal/extract", "normal/run", "normal/figure"}
+    for stage in ("20_extract", "21_run", "30_fig_normal"):
+        nb = json.loads((out / "notebooks" / f"{stage}__normal.ipynb").read_text())
         tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
         i = next(i for i, t in enumerate(tags) if "parameters" in t)
         assert "injected-parameters" in tags[i + 1]                      # papermill injected after the defaults
     res = pd.read_parquet(out / "results.parquet")
-    assert len(res) == 2 * 3 and set(res.method) == {"logreg", "sae"}
+    assert len(res) == 2 * 4 and set(res.method) == {"logreg", "pca", "sae"}
     figs = sorted(p.name for p in (tmp_path / "fig" / "normal").iterdir())
     assert any(f.endswith(".pdf") for f in figs) and any(f.endswith(".png") for f in figs)
     assert not list((Path(__file__).parent.parent / "nbs").rglob("*injected*"))
@@ -41,11 +42,49 @@ def test_run_schema(smoke, tmp_path):
 def test_papermill_reads_every_template_parameter(caplog):
     "papermill must parse each parameter line (type and help), or `--help-notebook` and its checks break."
     import logging, papermill as pm
-    from saeprobe.pipeline import STAGES, template, _STAGE_PARAMS
-    for stage in STAGES:
+    from saeprobe.pipeline import all_templates
+    for t in all_templates():
         with caplog.at_level(logging.WARNING, logger="papermill"):
             caplog.clear()
-            params = pm.inspect_notebook(str(template(stage)))
-        assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()], stage
-        assert _STAGE_PARAMS[stage] <= set(params), (stage, _STAGE_PARAMS[stage] - set(params))
-        assert all(p["help"] for p in params.values()), stage
+            params = pm.inspect_notebook(str(t))
+        assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()], t.name
+        assert {"profile", "out", "cache_dir"} <= set(params), t.name
+        assert all(p["help"] for p in params.values()), t.name
+
+def test_reproduce_all_regimes_smoke(tmp_path):
+    "Every regime through papermill on the smoke profile, then the summary: figures and headline.json."
+    from saeprobe.pipeline import reproduce
+    r = reproduce("smoke", out=str(tmp_path / "out"), fig_dir=str(tmp_path / "fig"), cache_dir=str(tmp_path / "cache"),
+                  regimes=["all"])
+    assert set(r["out"]) == {"normal", "scarcity", "imbalance", "label_noise", "ood"}
+    for reg, o in r["out"].items():
+        res = pd.read_parquet(Path(o) / "results.parquet")
+        assert set(res.regime) == {reg} and res.test_auc.between(0, 1).all()
+    scar = pd.read_parquet(Path(r["out"]["scarcity"]) / "results.parquet")
+    assert sorted(scar.n_train.unique()) == [4, 20]
+    head = json.loads((Path(r["summary"]) / "headline.json").read_text())
+    assert {(h["regime"], h["quantity"]) for h in head} >= {("scarcity", "baseline_quiver"), ("scarcity", "quiver_with_saes"),
+                                                           ("label_noise", "logreg"), ("ood", "logreg"), ("normal", "sae_share")}
+    figs = {p.stem for p in (tmp_path / "fig").rglob("*.pdf")}
+    assert {"fig01_headline", "fig06_delta_vs_regime", "fig07_ood", "fig17_sae_picks", "fig04_normal_quiver"} <= figs
+
+def test_replot_published_cli(tmp_path):
+    "saeprobe replot on the paper's CSVs: every figure it can draw and headline.json."
+    root = Path(__file__).resolve().parents[2] / "shared" / "paper_results"
+    if not root.exists(): pytest.skip(f"{root} not present")
+    r = subprocess.run(["saeprobe", "replot", "--published", str(root), "--out", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-3000:]
+    head = json.loads((tmp_path / "headline.json").read_text())
+    got = {(h["model"], h["regime"], h["quantity"]): h["value"] for h in head}
+    assert abs(got[("gemma-2-9b", "normal", "logreg")] - 0.9414) < 1e-3            # SPEC: the paper's 0.941
+    assert abs(got[("gemma-2-2b", "scarcity", "logreg")] - 0.822) < 1e-3             # SPEC §10 figure titles
+    assert abs(got[("gemma-2-2b", "ood", "logreg")] - 0.795) < 1e-3
+    assert ("llama-3.1-8b", "ood", "logreg") not in got                              # not in the files: left out
+    assert {q for m, rg, q in got if m == "gemma-2-9b" and rg == "scarcity"} >= {"baseline_quiver", "quiver_with_saes", "sae_share",
+                                                                                 "sae:layer_20/width_16k/average_l0_408:k128"}
+    assert (tmp_path / "gemma-2-9b" / "fig06_delta_vs_regime.pdf").exists()
+
+def test_replot_bad_published_dir(tmp_path):
+    (tmp_path / "baseline_probes_gemma-2-9b").mkdir()
+    r = subprocess.run(["saeprobe", "replot", "--published", str(tmp_path), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert r.returncode == 2 and "missing file" in r.stderr and "layer20_results.csv" in r.stderr
