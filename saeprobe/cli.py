@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         elif a.cmd == "replot":
             from saeprobe.pipeline import execute, template
             out = Path(a.out).resolve()
-            nb = execute(template("summary"), out, dict(published=a.published, compare=[str(Path(c).resolve()) for c in a.compare],
+            pub = a.published if a.published == "download" else str(Path(a.published).resolve())
+            nb = execute(template("summary"), out, dict(published=pub, compare=[str(Path(c).resolve()) for c in a.compare],
                                                         out=str(out), tie=a.tie))
             print(json.dumps(dict(out=str(out), headline=str(out / "headline.json"), notebook=str(nb)), indent=1))
         elif a.cmd == "train-sae":

@@ -118,7 +118,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(smoke, tmp_path):
     r = _cli(*args); assert r.returncode == 0, r.stderr
     assert first.stat().st_mtime_ns == kept                        # finished unit was not redone
     res = pd.read_parquet(tmp_path / "out" / "results.parquet")
-    assert len(res) == 3 * 3 and not res.duplicated(["dataset", "method", "k"]).any()
+    assert len(res) == 3 * 4 and not res.duplicated(["dataset", "method", "k"]).any()
     assert sorted(res.dataset.unique()) == sorted(datasets)
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["complete"]
     assert not list((tmp_path / "out").rglob("*.tmp"))           # no temporary files left behind
