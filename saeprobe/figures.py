@@ -74,15 +74,20 @@ def fig4_normal(df: pd.DataFrame, model: str, tie: str = "baseline_first"):
         ax.set_title(f"{model}: Mean Δ: {s['mean_delta']:+.3f} ± {s['se']:.3f}; SAE picked on {100 * s['sae_share']:.0f}%")
     return fig
 
-def fig6_delta(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_probe: str | None = None):
-    "Fig. 6: Δ test AUC of quiver with SAEs over baseline quiver against the regime value, 95% band (label noise: SAE probe vs logreg)."
+def _panels(df: pd.DataFrame, model: str, need_sae: bool = False):
+    "(model rows, regimes, figure, axes): one panel per non-normal regime present (with SAE rows if `need_sae`)."
     import matplotlib.pyplot as plt
     d = df[df.model == model]
-    regs = [r for r in ("scarcity", "imbalance", "label_noise") if r in set(d.regime)]
-    if not regs: raise SaeprobeError(f"{model}: no scarcity, imbalance or label-noise rows")
+    regs = [r for r in ("scarcity", "imbalance", "label_noise") if r in set(d.regime) and (not need_sae or d[d.regime == r].is_sae.any())]
+    if not regs: raise SaeprobeError(f"{model}: no {'SAE ' if need_sae else ''}rows in scarcity, imbalance or label noise")
+    fig, axes = plt.subplots(1, len(regs), figsize=(FIG_W2, 1.8), squeeze=False)
+    return d, regs, fig, axes[0]
+
+def fig6_delta(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_probe: str | None = None):
+    "Fig. 6: Δ test AUC of quiver with SAEs over baseline quiver against the regime value, 95% band (label noise: SAE probe vs logreg)."
     with paper_style():
-        fig, axes = plt.subplots(1, len(regs), figsize=(FIG_W2, 1.8), squeeze=False)
-        for ax, r in zip(axes[0], regs):
+        d, regs, fig, axes = _panels(df, model)
+        for ax, r in zip(axes, regs):
             g = d[d.regime == r]
             if r == "label_noise":
                 sp = noise_probe or main_sae(g)
@@ -181,13 +186,9 @@ def fig14_saes(df: pd.DataFrame, model: str, regime: str | None = None):
 
 def fig17_picks(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_probe: str | None = None):
     "Fig. 17: how often the quiver picks an SAE probe per regime value; label noise: % of datasets where the SAE probe beats logreg (paired by dataset, fixing SPEC §14)."
-    import matplotlib.pyplot as plt
-    d = df[df.model == model]
-    regs = [r for r in ("scarcity", "imbalance", "label_noise") if r in set(d.regime) and d[d.regime == r].is_sae.any()]
-    if not regs: raise SaeprobeError(f"{model}: no SAE rows in scarcity, imbalance or label noise")
     with paper_style():
-        fig, axes = plt.subplots(1, len(regs), figsize=(FIG_W2, 1.8), squeeze=False)
-        for ax, r in zip(axes[0], regs):
+        d, regs, fig, axes = _panels(df, model, need_sae=True)
+        for ax, r in zip(axes, regs):
             g = d[d.regime == r]
             if r == "label_noise":
                 sp = noise_probe or main_sae(g); w = win_rate(g, sp)
