@@ -140,3 +140,9 @@ def test_probe_engine_bad_inputs():
     X = np.random.RandomState(0).randn(20, 4); y = np.r_[np.zeros(10), np.ones(10)].astype(int)
     X[3, 1] = np.inf
     with pytest.raises(SaeprobeError, match="non-finite"): fit_probe("pca", X, y, X, y, engine="fast")
+
+def test_cli_bad_regime_and_value():
+    r = _cli("run", "--regime", "noise", "--datasets", "5_hist_fig_ismale")
+    assert r.returncode == 2 and "unknown regime 'noise'; did you mean 'label_noise'" in r.stderr
+    r = _cli("run", "--regime", "scarcity", "--regime-values", "6", "--datasets", "5_hist_fig_ismale")
+    assert r.returncode == 2 and "unknown scarcity value 6" in r.stderr and "Traceback" not in r.stderr

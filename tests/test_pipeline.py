@@ -88,3 +88,35 @@ def test_replot_bad_published_dir(tmp_path):
     (tmp_path / "baseline_probes_gemma-2-9b").mkdir()
     r = subprocess.run(["saeprobe", "replot", "--published", str(tmp_path), "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and "missing file" in r.stderr and "layer20_results.csv" in r.stderr
+
+def test_replot_compare_and_mixed_configs(smoke, tmp_path):
+    "Our results beside the paper's in one replot; results folders of different configurations are refused."
+    from saeprobe.core import SaeprobeError
+    from saeprobe.evaluate import load_results
+    from saeprobe.figures import replot
+    from saeprobe.run import RunConfig, run
+    m, s, root = smoke
+    base = dict(model=m, layer=1, sae=s, datasets=("95_toxic_is",), ks=(1, 4), methods=("logreg", "pca", "sae"),
+                cache_dir=str(root / "c"))
+    run(RunConfig(**base), tmp_path / "normal", progress=False)
+    run(RunConfig(**base, regime="label_noise", regime_values=(0.0, 0.3)), tmp_path / "noise", progress=False)
+    run(RunConfig(**{**base, "seed": 7}, regime="scarcity", regime_values=(4,)), tmp_path / "scarcity7", progress=False)
+    with pytest.raises(SaeprobeError, match=r"different configurations \(differ in \['seed'\]\)"):
+        load_results([tmp_path / "normal", tmp_path / "scarcity7"])
+    with pytest.raises(SaeprobeError, match="two results folders for regime 'normal'"):
+        load_results([tmp_path / "normal", tmp_path / "normal"])
+    with pytest.raises(SaeprobeError, match="missing manifest.json"):
+        load_results([tmp_path])
+    paper = Path(__file__).resolve().parents[2] / "shared" / "paper_results"
+    if not paper.exists(): pytest.skip(f"{paper} not present")
+    done = replot(paper, tmp_path / "rp", compare=[tmp_path / "normal", tmp_path / "noise"], layers=False)
+    assert isinstance(done["compare"], list) and Path(done["compare"][1]).exists()
+    head = json.loads((tmp_path / "rp" / "headline.json").read_text())
+    assert {h["model"] for h in head} >= {"gemma-2-9b", "ours: tiny-gemma3"}
+
+def test_replot_download_offline_is_a_clear_error(tmp_path, monkeypatch):
+    import saeprobe.published as P
+    from saeprobe.core import SaeprobeError
+    monkeypatch.setattr(P, "PUBLISHED_URL", "http://127.0.0.1:9/results")      # nothing listens on the discard port
+    with pytest.raises(SaeprobeError, match="offline\\? pass a local copy with --published DIR"):
+        P.download_published(tmp_path / "dl")
