@@ -165,10 +165,11 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
         A = (_t(X_train, dev) - mu) @ W; At = (_t(X_test, dev) - mu) @ W
         pen = lambda C: 1.0 / (C * e)
         L = None; T = (W * e).T                     # gradient in z → gradient in the original coordinates
-    else:  # L1: columns scaled to unit RMS for conditioning; weights 1/(C·s_j) keep the penalty ‖w‖₁/C exactly
+    else:  # L1: columns centred (the free intercept absorbs the shift, so ‖w‖₁ is unchanged) and scaled to unit
+        # variance for conditioning; weights 1/(C·s_j) keep the penalty ‖w‖₁/C exactly
         X, Xt = _t(X_train, dev), _t(X_test, dev)
-        s = torch.sqrt((X * X).mean(0)); live = s > 0; s = torch.where(live, s, torch.ones_like(s))
-        A, At = X / s, Xt / s
+        m = X.mean(0); s = X.std(0, unbiased=False); live = s > 0; s = torch.where(live, s, torch.ones_like(s))
+        A, At = (X - m) / s, (Xt - m) / s
         pen = lambda C: torch.where(live, 1.0 / (C * s), torch.full_like(s, float("inf")))
         L = lipschitz_bound(A); T = mu = None
     def lam_of(C): 
