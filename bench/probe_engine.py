@@ -86,17 +86,11 @@ def main(argv=None):
                 rows.append(dict(dataset=ds, size=size, method=m, k=None, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
                                  same_hp=bool(hp), t_ref=t_ref, t_ours=t_ours))
             print(f"{ds} n={size}: done", file=sys.stderr, flush=True)
-    df = pd.DataFrame(rows); df["d"] = (df.ours_auc - df.ref_auc).abs()
+    df = pd.DataFrame(rows)
     if a.json: df.to_json(a.json, orient="records", indent=1)
-    g = df.groupby("method")
-    tab = pd.DataFrame({"cases": g.size(), "mean|dAUC|": g.d.mean(), "max|dAUC|": g.d.max(), "same hp": g.same_hp.mean(),
-                        "paper s": g.t_ref.sum(), "ours s": g.t_ours.sum()})
-    tab["ratio"] = tab["paper s"] / tab["ours s"]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from summarize import table
     pd.set_option("display.width", 200)
-    print(tab.round(4).to_string())
-    print("\nby training size:")
-    g2 = df.groupby(["method", "size"])
-    t2 = pd.DataFrame({"mean|dAUC|": g2.d.mean(), "ratio": g2.t_ref.sum() / g2.t_ours.sum()})
-    print(t2.round(4).to_string())
+    print(table(df))
 
 if __name__ == "__main__": main()
