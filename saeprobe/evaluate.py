@@ -14,7 +14,7 @@ from .regimes import REGIMES
 
 # %% auto #0
 __all__ = ['BASELINES', 'TIES', 'TIDY', 'probe_name', 'tidy', 'quiver', 'paired_quivers', 'regime_delta', 'normal_delta',
-           'win_rate', 'headline', 'tie_sensitivity', 'load_results']
+           'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'load_layer_results']
 
 # %% ../nbs/10_evaluate.ipynb #c004
 BASELINES = ("logreg", "pca", "knn", "xgboost", "mlp")
@@ -152,3 +152,18 @@ def load_results(dirs: Sequence[Path | str], label: str | None = None) -> pd.Dat
         parts.append(r)
     if not parts: raise SaeprobeError("no results folders given")
     return tidy(pd.concat(parts, ignore_index=True))
+
+# %% ../nbs/10_evaluate.ipynb #c016
+def load_layer_results(dirs: Sequence[Path | str]) -> pd.DataFrame:
+    "Baseline rows of normal-regime results folders at different layers: columns model, layer, dataset, method, test_auc, val_auc."
+    parts = []
+    for d in map(Path, dirs):
+        if not (d / "results.parquet").exists(): raise SaeprobeError(f"{d} is not a results folder: missing results.parquet")
+        r = pd.read_parquet(d / "results.parquet")
+        if set(r.regime) != {"normal"}: raise SaeprobeError(f"{d} holds regime(s) {sorted(set(r.regime))}; Fig. 13 needs normal-regime runs")
+        parts.append(r[r.method != "sae"])
+    df = pd.concat(parts, ignore_index=True)
+    if df.model.nunique() > 1: raise SaeprobeError(f"layer results mix models {sorted(df.model.unique())}")
+    if df.groupby(["layer", "dataset", "method"]).size().max() > 1:
+        raise SaeprobeError("two folders hold the same layer; give one results folder per layer")
+    return df.assign(layer=df.layer.astype(str))[["model", "layer", "dataset", "method", "test_auc", "val_auc"]]

@@ -107,6 +107,16 @@ def test_replot_compare_and_mixed_configs(smoke, tmp_path):
         load_results([tmp_path / "normal", tmp_path / "normal"])
     with pytest.raises(SaeprobeError, match="missing manifest.json"):
         load_results([tmp_path])
+    # Fig. 13 from our own runs at two layers
+    from saeprobe.evaluate import load_layer_results
+    from saeprobe.figures import make_figures
+    run(RunConfig(**{**base, "layer": 0, "sae": None, "methods": ("logreg", "pca")}), tmp_path / "normal_l0", progress=False)
+    lay = load_layer_results([tmp_path / "normal", tmp_path / "normal_l0"])
+    assert sorted(lay.layer.unique()) == ["0", "1"]
+    done = make_figures(load_results([tmp_path / "normal"]), tmp_path / "f13", layers=lay, only=["fig13_baselines_by_layer"])
+    assert isinstance(done["tiny-gemma3/fig13_baselines_by_layer"], list)
+    with pytest.raises(SaeprobeError, match="Fig. 13 needs normal-regime runs"):
+        load_layer_results([tmp_path / "noise"])
     paper = Path(__file__).resolve().parents[2] / "shared" / "paper_results"
     if not paper.exists(): pytest.skip(f"{paper} not present")
     done = replot(paper, tmp_path / "rp", compare=[tmp_path / "normal", tmp_path / "noise"], layers=False)
