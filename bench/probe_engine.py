@@ -10,7 +10,7 @@ with our engine, and extrapolates the paper's cost from its per-dataset times me
 
     python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3]
 """
-import argparse, json, os, sys, time, warnings
+import argparse, os, sys, time
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -25,34 +25,21 @@ def main(argv=None):
     ap.add_argument("--cache-dir", default="")
     ap.add_argument("--json", default="", help="also write the per-case rows here")
     a = ap.parse_args(argv)
-    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"): os.environ[v] = str(a.threads)
-    import numpy as np, pandas as pd, torch, scipy.sparse as sp
-    from threadpoolctl import threadpool_limits
-    torch.set_num_threads(a.threads); threadpool_limits(a.threads)
-    warnings.filterwarnings("ignore")
-    import sae_probes.utils_training as ut
-    from saeprobe.core import ArrayCache, default_cache_dir
-    from saeprobe.datasets import load_dataset
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import pin_threads, cached_datasets, load, paper_probe, paper_sae
+    pin_threads(a.threads)
+    import numpy as np, pandas as pd
     from saeprobe.regimes import normal_split, balanced_split
-    from saeprobe.run import RunConfig, features
     from saeprobe.pipeline import config_for
     from saeprobe.probes import fit_probe
-    from saeprobe.sae import rank_latents
+    from summarize import table
 
     cfg, _ = config_for("full", cache_dir=a.cache_dir)
-    cache = cfg.cache_path
-    acts = ArrayCache(cache / "acts" / cfg.model_ref.name / f"layer{cfg.layer}")
-    names = a.datasets or sorted(p.stem for p in acts.root.glob("*.safetensors"))
-    names = names[: a.max_datasets]
+    names = cached_datasets(cfg, a.datasets, a.max_datasets)
     print(f"# {len(names)} datasets, sizes {a.sizes}, threads {a.threads}, model {cfg.model_ref.name} layer {cfg.layer}")
-    theirs = {"logreg": lambda *x: ut.find_best_reg(*x, penalty="l2", seed=1),
-              "pca": lambda *x: ut.find_best_pcareg(*x), "knn": lambda *x: ut.find_best_knn(*x, n_jobs=1),
-              "xgboost": lambda *x: ut.find_best_xgboost(*x), "mlp": lambda *x: ut.find_best_mlp(*x)}
     rows = []
     for di, ds in enumerate(names):
-        y = load_dataset(ds).label.to_numpy()
-        X, Z = features(RunConfig.from_dict({**cfg.to_dict(), "datasets": [ds]}), ds)
-        X = np.asarray(X); Z = sp.csr_matrix(Z)
+        y, X, Z = load(cfg, ds)
         for size in a.sizes:
             s = normal_split(y, 42)
             if size != "normal":
@@ -62,19 +49,14 @@ def main(argv=None):
             for m in a.methods:
                 if m == "xgboost" and di >= a.xgb_datasets: continue
                 if m == "sae":
-                    order = rank_latents(Z[tr], y[tr], "normalized")
-                    t = time.perf_counter(); ref = []
-                    for k in a.ks:   # the paper's probe: find_best_reg(L1) on the top-k latents (dense, as it passes them)
-                        idx = order[:k]
-                        ref.append(ut.find_best_reg(Z[tr][:, idx].toarray(), y[tr], Z[te][:, idx].toarray(), y[te], penalty="l1", seed=1))
-                    t_ref = time.perf_counter() - t
+                    t = time.perf_counter(); ref = paper_sae(Z, y, tr, te, a.ks); t_ref = time.perf_counter() - t
                     t = time.perf_counter(); ours = fit_probe("sae", Z[tr], y[tr], Z[te], y[te], k=a.ks, engine=a.engine); t_ours = time.perf_counter() - t
                     for k, r, o in zip(a.ks, ref, ours):
                         rows.append(dict(dataset=ds, size=size, method="sae", k=k, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
                                          same_hp=bool(np.isclose(r.classifier.C, o.params["C"] or 1.0)),
                                          t_ref=t_ref / len(a.ks), t_ours=t_ours / len(a.ks)))
                     continue
-                t = time.perf_counter(); r = theirs[m](*args); t_ref = time.perf_counter() - t
+                t = time.perf_counter(); r = paper_probe(m, *args); t_ref = time.perf_counter() - t
                 t = time.perf_counter(); o = fit_probe(m, *args, n_threads=a.threads, engine=a.engine) if m == "xgboost" else fit_probe(m, *args, engine=a.engine)
                 t_ours = time.perf_counter() - t
                 c = r.classifier
@@ -88,8 +70,6 @@ def main(argv=None):
             print(f"{ds} n={size}: done", file=sys.stderr, flush=True)
     df = pd.DataFrame(rows)
     if a.json: df.to_json(a.json, orient="records", indent=1)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from summarize import table
     pd.set_option("display.width", 200)
     print(table(df))
 

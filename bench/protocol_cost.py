@@ -8,7 +8,7 @@ cost × 113 — stated as such, since only the cached datasets are measured).
 
     python bench/protocol_cost.py --threads 1 --max-datasets 4
 """
-import argparse, os, sys, time, warnings
+import argparse, os, sys, time
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -18,25 +18,18 @@ def main(argv=None):
     ap.add_argument("--engine", default="auto")
     ap.add_argument("--skip-paper", action="store_true", help="time ours only")
     a = ap.parse_args(argv)
-    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"): os.environ[v] = str(a.threads)
-    import numpy as np, pandas as pd, torch, scipy.sparse as sp
-    from threadpoolctl import threadpool_limits
-    torch.set_num_threads(a.threads); threadpool_limits(a.threads); warnings.filterwarnings("ignore")
-    import sae_probes.utils_training as ut
-    from saeprobe.core import ArrayCache
-    from saeprobe.datasets import load_dataset
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from common import pin_threads, cached_datasets, load, paper_probe, paper_sae
+    pin_threads(a.threads)
+    import pandas as pd
     from saeprobe.regimes import normal_split
-    from saeprobe.run import RunConfig, features
     from saeprobe.pipeline import config_for
     from saeprobe.probes import fit_probe, SAE_KS
-    from saeprobe.sae import rank_latents
     cfg, _ = config_for("full")
-    root = cfg.cache_path / "acts" / cfg.model_ref.name / f"layer{cfg.layer}"
-    names = (a.datasets or sorted(p.stem for p in root.glob("*.safetensors") if "__ood" not in p.stem))[: a.max_datasets]
+    names = cached_datasets(cfg, a.datasets, a.max_datasets)
     rows = []
     for ds in names:
-        y = load_dataset(ds).label.to_numpy()
-        X, Z = features(RunConfig.from_dict({**cfg.to_dict(), "datasets": [ds]}), ds); X = np.asarray(X); Z = sp.csr_matrix(Z)
+        y, X, Z = load(cfg, ds)
         s = normal_split(y, 42); tr, te = s.train, s.test
         args = (X[tr], y[tr], X[te], y[te])
         for m in ("logreg", "pca", "knn", "xgboost", "mlp"):
@@ -45,13 +38,9 @@ def main(argv=None):
         t = time.perf_counter(); fit_probe("sae", Z[tr], y[tr], Z[te], y[te], k=list(SAE_KS), engine=a.engine)
         rows.append(dict(dataset=ds, method="sae k-list", who="ours", s=time.perf_counter() - t))
         if not a.skip_paper:
-            for m, f in [("logreg", lambda: ut.find_best_reg(*args, penalty="l2", seed=1)), ("pca", lambda: ut.find_best_pcareg(*args)),
-                         ("knn", lambda: ut.find_best_knn(*args, n_jobs=1)), ("xgboost", lambda: ut.find_best_xgboost(*args)),
-                         ("mlp", lambda: ut.find_best_mlp(*args))]:
-                t = time.perf_counter(); f(); rows.append(dict(dataset=ds, method=m, who="paper", s=time.perf_counter() - t))
-            t = time.perf_counter(); order = rank_latents(Z[tr], y[tr], "normalized")
-            for k in SAE_KS:
-                idx = order[:k]; ut.find_best_reg(Z[tr][:, idx].toarray(), y[tr], Z[te][:, idx].toarray(), y[te], penalty="l1", seed=1)
+            for m in ("logreg", "pca", "knn", "xgboost", "mlp"):
+                t = time.perf_counter(); paper_probe(m, *args); rows.append(dict(dataset=ds, method=m, who="paper", s=time.perf_counter() - t))
+            t = time.perf_counter(); paper_sae(Z, y, tr, te, SAE_KS)
             rows.append(dict(dataset=ds, method="sae k-list", who="paper", s=time.perf_counter() - t))
         print(f"{ds}: done", file=sys.stderr, flush=True)
     df = pd.DataFrame(rows)

@@ -1,0 +1,38 @@
+"""What the bench scripts share: thread pinning, the cached datasets of the embedded default, and the paper's probes."""
+import os, warnings
+
+def pin_threads(n: int) -> None:
+    "Run torch, BLAS and OpenMP on `n` threads (call before the heavy imports do work)."
+    for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"): os.environ[v] = str(n)
+    import torch
+    from threadpoolctl import threadpool_limits
+    torch.set_num_threads(n); threadpool_limits(n); warnings.filterwarnings("ignore")
+
+def cached_datasets(cfg, names=None, limit: int | None = None) -> list[str]:
+    "`names`, or every dataset whose activations `cfg` has cached (OOD sets excluded), at most `limit`."
+    root = cfg.cache_path / "acts" / cfg.model_ref.name / f"layer{cfg.layer}"
+    names = names or sorted(p.stem for p in root.glob("*.safetensors") if not p.stem.endswith("__ood"))
+    return names[:limit]
+
+def load(cfg, ds):
+    "(labels, dense activations, CSR latents) of dataset `ds` from the caches of `cfg`."
+    import numpy as np, scipy.sparse as sp
+    from saeprobe.datasets import load_dataset
+    from saeprobe.run import RunConfig, features
+    X, Z = features(RunConfig.from_dict({**cfg.to_dict(), "datasets": [ds]}), ds)
+    return load_dataset(ds).label.to_numpy(), np.asarray(X), sp.csr_matrix(Z)
+
+def paper_probe(method: str, *args):
+    "The paper's `find_best_*` for a baseline on (X_train, y_train, X_test, y_test)."
+    import sae_probes.utils_training as ut
+    return {"logreg": lambda: ut.find_best_reg(*args, penalty="l2", seed=1), "pca": lambda: ut.find_best_pcareg(*args),
+            "knn": lambda: ut.find_best_knn(*args, n_jobs=1), "xgboost": lambda: ut.find_best_xgboost(*args),
+            "mlp": lambda: ut.find_best_mlp(*args)}[method]()
+
+def paper_sae(Z, y, tr, te, ks) -> list:
+    "The paper's SAE probes: `find_best_reg` (L1) on the top-k latents of one normalised ranking, dense as it passes them."
+    import sae_probes.utils_training as ut
+    from saeprobe.sae import rank_latents
+    order = rank_latents(Z[tr], y[tr], "normalized")
+    return [ut.find_best_reg(Z[tr][:, order[:k]].toarray(), y[tr], Z[te][:, order[:k]].toarray(), y[te], penalty="l1", seed=1)
+            for k in ks]
