@@ -170,20 +170,17 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
         X, Xt = _t(X_train, dev), _t(X_test, dev)
         m = X.mean(0); s = X.std(0, unbiased=False); live = s > 0; s = torch.where(live, s, torch.ones_like(s))
         A, At = (X - m) / s, (Xt - m) / s
-        pen = lambda C: torch.where(live, 1.0 / (C * s), torch.full_like(s, float("inf")))
+        pen = lambda C: torch.where(live, 1.0 / (C * s), torch.full_like(s, 1e300))   # dead latents: thresholded to 0
         L = lipschitz_bound(A); T = mu = None
-    def lam_of(C): 
-        lam = pen(C)
-        return lam if penalty == "l2" else torch.where(torch.isinf(lam), torch.full_like(lam, 1e300), lam)
     val = None; best_C = 1.0
     if splits is not None:
         M = _fold_masks(n, splits, dev); F = len(splits)
-        lam = torch.stack([lam_of(C) for C in Cs for _ in range(F)])
+        lam = torch.stack([pen(C) for C in Cs for _ in range(F)])
         z, c = _solve(A, yt, M.repeat(len(Cs), 1), lam, penalty, max_iter=max_iter, L=L, T=T, gtol=gtol, mu=mu)
         S = (z @ A.T + c[:, None]).reshape(len(Cs), F, n).cpu().numpy()
         val = _cv_scores(S, y, splits)
         best_C = float(Cs[int(np.argmax(val))])
-    z, c = _solve(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), lam_of(best_C)[None], penalty, max_iter=max_iter,
+    z, c = _solve(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), pen(best_C)[None], penalty, max_iter=max_iter,
                   L=L, T=T, gtol=gtol, mu=mu)
     test = (At @ z[0] + c[0]).cpu().numpy(); train = (A @ z[0] + c[0]).cpu().numpy()
     return (None if val is None else float(np.max(val))), best_C, test, train
@@ -203,7 +200,9 @@ def _standardize(X_train, X_test):
     mu = X_train.mean(0); sd = X_train.std(0); sd[sd == 0] = 1.0
     return (X_train - mu) / sd, (X_test - mu) / sd
 
-def _grid_log2(m: int) -> np.ndarray: return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
+def _grid_log2(m: int) -> np.ndarray:
+    "The paper's PCA-dimension and kNN-k grid: up to 10 log2-spaced integers from 1 to `m` (shared by both engines)."
+    return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
 
 def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=5000):
     "`find_best_reg` on the batched engine: (test_auc, test_acc, test_f1, val_auc, C or None)."
@@ -267,30 +266,22 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     from concurrent.futures import ThreadPoolExecutor
     Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
     n_threads = n_threads or os.cpu_count() or 1
-    def params(cfg):
-        p = dict(objective="binary:logistic", eval_metric="logloss", seed=seed, tree_method="hist", nthread=1,
+    def train(cfg, dm, nthread=1):
+        p = dict(objective="binary:logistic", eval_metric="logloss", seed=seed, tree_method="hist", nthread=nthread,
                  max_depth=int(cfg["max_depth"]), eta=float(cfg["learning_rate"]), subsample=float(cfg["subsample"]),
                  colsample_bytree=float(cfg["colsample_bytree"]), alpha=float(cfg["reg_alpha"]),
                  reg_lambda=float(cfg["reg_lambda"]), min_child_weight=float(cfg["min_child_weight"]))
-        return p, int(cfg["n_estimators"])
-    def train(cfg, dm):
-        p, rounds = params(cfg)
-        return xgboost.train(p, dm, num_boost_round=rounds)
-    folds = [(xgboost.DMatrix(Xs[tr], label=y[tr], nthread=1), xgboost.DMatrix(Xs[va], nthread=1), tr, va) for tr, va in splits]
-    jobs = [(i, f) for i in range(len(configs)) for f in range(len(folds))]
+        return xgboost.train(p, dm, num_boost_round=int(cfg["n_estimators"]))
+    # folds whose training rows hold one class are not trained: _cv_scores scores them 0.5 without reading S
+    folds = [(f, xgboost.DMatrix(Xs[tr], label=y[tr], nthread=1), xgboost.DMatrix(Xs[va], nthread=1), va)
+             for f, (tr, va) in enumerate(splits) if len(np.unique(y[tr])) == 2]
     def run(job):
-        i, f = job; dtr, dva, tr, va = folds[f]
-        if len(np.unique(y[tr])) < 2: return i, f, None
-        return i, f, train(configs[i], dtr).predict(dva)
-    S = np.full((len(configs), len(folds), len(y)), np.nan)
-    single = np.zeros((len(configs), len(folds)), bool)
+        i, (f, dtr, dva, va) = job
+        return i, f, va, train(configs[i], dtr).predict(dva)
+    S = np.full((len(configs), len(splits), len(y)), np.nan)
     with ThreadPoolExecutor(n_threads) as ex:
-        for i, f, pr in ex.map(run, jobs):
-            if pr is None: single[i, f] = True
-            else: S[i, f, folds[f][3]] = pr
-    for f, (tr, va) in enumerate(splits):
-        if single[:, f].any(): S[:, f, va] = 0.0        # _cv_scores gives these folds 0.5
+        for i, f, va, pr in ex.map(run, [(i, fold) for i in range(len(configs)) for fold in folds]): S[i, f, va] = pr
     scores = _cv_scores(S, y, splits); i = int(np.argmax(scores))
-    model = train(configs[i], xgboost.DMatrix(Xs, label=y, nthread=n_threads))
+    model = train(configs[i], xgboost.DMatrix(Xs, label=y, nthread=n_threads), n_threads)   # the final fit uses every core
     pr = model.predict(xgboost.DMatrix(Xt, nthread=n_threads))
     return (*scores_metrics(pr - 0.5, y_test), float(scores[i]), i)

@@ -157,6 +157,7 @@ def fig13_layers(layers: pd.DataFrame, model: str):
     "Fig. 13: mean test AUC of each baseline by layer (± 95% CI) and their mean."
     import matplotlib.pyplot as plt
     d = layers[layers.model == model]
+    if d.empty: raise SaeprobeError(f"{model}: no per-layer baseline results")
     order = sorted(d.layer.unique(), key=lambda l: -1 if l == "embed" else int(l))
     with paper_style():
         fig, ax = plt.subplots(figsize=(FIG_W1, 2.0))
@@ -252,8 +253,7 @@ def make_figures(df: pd.DataFrame, fig_dir: Path, layers: pd.DataFrame | None = 
                 "fig05_examples": lambda: fig5_examples(d, model, ex, tie),
                 "fig06_delta_vs_regime": lambda: fig6_delta(d, model, tie),
                 "fig07_ood": lambda: fig7_ood(d, model),
-                "fig13_baselines_by_layer": lambda: fig13_layers(layers, model) if layers is not None and model in set(layers.model)
-                    else (_ for _ in ()).throw(SaeprobeError(f"{model}: no per-layer baseline results")),
+                "fig13_baselines_by_layer": lambda: fig13_layers(layers if layers is not None else pd.DataFrame(columns=["model"]), model),
                 "fig14_sae_study": lambda: fig14_saes(d, model),
                 "fig17_sae_picks": lambda: fig17_picks(d, model, tie),
                 "figA_auc_vs_k_per_dataset": lambda: fig_per_dataset_k(d, model)}

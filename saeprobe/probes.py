@@ -139,8 +139,6 @@ def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: i
     return (*_finish(final, X_train, y_train, X_test, y_test, val), best_C)
 
 # %% ../nbs/04_probes.ipynb #c013
-def _grid_log2(m: int) -> np.ndarray: return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
-
 def _scale(X_train, X_test):
     from sklearn.preprocessing import StandardScaler
     sc = StandardScaler().fit(X_train)
@@ -157,7 +155,7 @@ def fit_pca(X_train, y_train, X_test, y_test, seed: int = 42):
     lr = lambda: LogisticRegression(random_state=seed, max_iter=1000)
     splits = cv_splits(y_train, seed)
     if splits is None: c, val = P.shape[1], None
-    else: c, val = _search(list(_grid_log2(m)), lambda c: lr(), P, y_train, splits, cv_X=lambda c: P[:, :c])
+    else: c, val = _search(list(E._grid_log2(m)), lambda c: lr(), P, y_train, splits, cv_X=lambda c: P[:, :c])
     model = lr().fit(P[:, :c], y_train)
     return (*_finish(model, P[:, :c], y_train, Pt[:, :c], y_test, val), int(c))
 
@@ -169,7 +167,7 @@ def fit_knn(X_train, y_train, X_test, y_test, seed: int = 42):
     if splits is None: k, val = 1, None
     else:
         max_k = min(len(y_train) - 1, 100, min(len(tr) for tr, _ in splits))
-        k, val = _search([int(k) for k in _grid_log2(max_k)], lambda k: KNeighborsClassifier(n_neighbors=k), Xs, y_train, splits)
+        k, val = _search([int(k) for k in E._grid_log2(max_k)], lambda k: KNeighborsClassifier(n_neighbors=k), Xs, y_train, splits)
     model = KNeighborsClassifier(n_neighbors=k).fit(Xs, y_train)
     return (*_finish(model, Xs, y_train, Xt, y_test, val), int(k))
 
