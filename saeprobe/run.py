@@ -115,13 +115,13 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) 
         y_ood = load_dataset(dataset, ood=True).label.to_numpy()
         X_ood, Z_ood = features(cfg, dataset, sae, progress=progress, ood=True)
     rows = []
+    ident = dict(model=model_name(cfg.model), layer=cfg.layer, hook=hook_name(cfg.layer), sae=cfg.sae_name, dataset=dataset,
+                 regime=cfg.regime, seed=cfg.seed, config_hash=cfg.config_hash(), unit_hash=unit_hash(cfg, dataset))
     for value in (cfg.regime_values or regime_values(cfg.regime, y)):
         s = regime_split(cfg.regime, y, value, cfg.seed, n_ood=len(y_ood) if cfg.regime == "ood" else None)
         Xte, Zte, yte = (X_ood, Z_ood, y_ood) if s.test_source == "ood" else (X, Z, y)
         ytr, yte = s.y_train, yte[s.test]
-        base = dict(model=model_name(cfg.model), layer=cfg.layer, hook=hook_name(cfg.layer), sae=cfg.sae_name,
-                    dataset=dataset, regime=cfg.regime, regime_value=float(value), n_train=len(s.train),
-                    n_test=len(s.test), seed=cfg.seed, config_hash=cfg.config_hash(), unit_hash=unit_hash(cfg, dataset))
+        base = dict(ident, regime_value=float(value), n_train=len(s.train), n_test=len(s.test))
         for m in cfg.methods:  # the dense baselines, on the raw activations
             if m == "sae": continue
             r = fit_probe(m, X[s.train], ytr, Xte[s.test], yte, seed=cfg.seed, engine=cfg.engine)
