@@ -16,8 +16,8 @@ from .datasets import list_ood_datasets
 
 # %% auto #0
 __all__ = ['QUICK_DATASETS', 'SMOKE_DATASETS', 'SMOKE_OOD', 'PROFILES', 'QUICK_GRIDS', 'SMOKE_GRIDS', 'STAGES',
-           'FIGURE_TEMPLATES', 'default_methods', 'config_for', 'template', 'all_templates', 'parameters_cells',
-           'execute', 'reproduce']
+           'FIGURE_TEMPLATES', 'STUDIES', 'default_methods', 'config_for', 'template', 'all_templates',
+           'parameters_cells', 'execute', 'reproduce', 'study_template', 'study_dirs', 'run_study']
 
 # %% ../nbs/08_pipeline.ipynb #c004
 QUICK_DATASETS = ("5_hist_fig_ismale", "22_headline_isobama", "41_truthqa_tf", "66_living-room", "87_glue_cola",
@@ -88,7 +88,7 @@ def template(stage: str, regime: str = "normal") -> Path:
 
 def all_templates() -> list[Path]:
     "Every papermill template."
-    return sorted({template(s, r) for s in STAGES for r in REGIMES})
+    return sorted({template(s, r) for s in STAGES for r in REGIMES} | {study_template(n) for n in STUDIES})
 
 def parameters_cells(nb_path: Path) -> int:
     "Number of cells tagged `parameters` in a notebook (papermill needs exactly one)."
@@ -154,3 +154,39 @@ def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str
     timings = {**prev.get("stages_s", {}), **timings}; notebooks = {**prev.get("notebooks", {}), **notebooks}
     atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=notebooks))
     return dict(out=outs, summary=str(summary) if summary else None, fig_dir=str(fig), timings=timings, notebooks=notebooks)
+
+# %% ../nbs/08_pipeline.ipynb #c013
+STUDIES = {"cola": "studies/40_cola.ipynb", "aimade": "studies/41_aimade.ipynb",
+           "ood-latents": "studies/42_ood_latents.ipynb", "best-latent": "studies/43_best_latent.ipynb",
+           "multitoken": "studies/44_multitoken.ipynb", "sae-family": "studies/45_sae_family.ipynb"}
+
+def study_template(name: str) -> Path:
+    "Path of study `name`'s template notebook in the source checkout."
+    if name not in STUDIES: raise unknown("study", name, STUDIES)
+    root = repo_root()
+    if root is None: raise SaeprobeError("the study templates live in the source checkout's nbs/; install saeprobe "
+                                         "from a clone with `pip install -e .`")
+    return root / "nbs" / STUDIES[name]
+
+def study_dirs(name: str, profile: str = "quick", model: str = "", layer: int = -1, sae: str | None = "",
+               datasets: Sequence[str] = (), out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu",
+               methods: Sequence[str] = ("logreg", "sae")) -> tuple[RunConfig, Path, Path]:
+    "(config, table folder, figure folder) of study `name` for a profile; non-empty arguments override the defaults."
+    if name not in STUDIES: raise unknown("study", name, STUDIES)
+    cfg, res = config_for(profile, model, layer, sae, datasets, cache_dir=cache_dir, device=device, methods=methods,
+                          regime="ood" if name == "ood-latents" else "normal")   # ood: the profile's OOD datasets
+    o = Path(out) if out else res.parent / f"studies-{profile}" / name
+    return cfg, o, (Path(fig_dir) / "studies" / name if fig_dir else o / "figures")
+
+def run_study(name: str, params: dict | None = None, log_output: bool = False) -> Path:
+    "Execute study `name`'s template with `params` (papermill); returns the executed notebook, saved beside its tables."
+    params = dict(params or {})
+    _, o, _ = study_dirs(name, params.get("profile", "quick"), params.get("model", ""), params.get("layer", -1),
+                         params.get("sae", ""), out=params.get("out", ""), cache_dir=params.get("cache_dir", ""))
+    import papermill as pm
+    src = study_template(name)
+    known = pm.inspect_notebook(str(src))
+    bad = sorted(set(params) - set(known))
+    if bad: raise SaeprobeError(f"unknown parameter(s) {bad} for study {name!r}; valid: {sorted(known)}")
+    params.setdefault("out", str(o.resolve()))  # the template runs in nbs/studies: pass the folder resolved here
+    return execute(src, o, params, log_output=log_output)

@@ -14,8 +14,8 @@ from . import engine as E
 
 # %% auto #0
 __all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'resolve_engine',
-           'ProbeResult', 'cv_splits', 'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs', 'fit_xgboost',
-           'mlp_configs', 'fit_mlp', 'fit_probe']
+           'ProbeResult', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs',
+           'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
@@ -121,9 +121,9 @@ def _finish(model, X_fit, y, X_test, y_test, val: float | None) -> tuple[float, 
     if val is None: val = float(roc_auc_score(y, model.predict_proba(X_fit)[:, 1]))
     return auc, acc, f1, float(val)
 
-def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
-                  Cs: Sequence[float] = C_GRID) -> tuple[float, float, float, float, float | None]:
-    "Paper's `find_best_reg`: (test_auc, test_acc, test_f1, val_auc, best C or None when n ≤ 3)."
+def logreg_cv_model(X_train, y_train, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
+                    Cs: Sequence[float] = C_GRID):
+    "Paper's `find_best_reg` search, returning the fitted sklearn model: (model, best C or None when n ≤ 3, val AUC or None)."
     from sklearn.exceptions import ConvergenceWarning
     splits = cv_splits(y_train, cv_seed)
     with warnings.catch_warnings():
@@ -136,6 +136,12 @@ def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: i
         best_C = None if best_C is None else float(best_C)
         perm = np.random.RandomState(seed).permutation(len(y_train))
         final = _logreg(best_C if best_C is not None else 1.0, penalty, seed).fit(X_train[perm], y_train[perm])
+    return final, best_C, val
+
+def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
+                  Cs: Sequence[float] = C_GRID) -> tuple[float, float, float, float, float | None]:
+    "Paper's `find_best_reg`: (test_auc, test_acc, test_f1, val_auc, best C or None when n ≤ 3)."
+    final, best_C, val = logreg_cv_model(X_train, y_train, penalty, seed, cv_seed, Cs)
     return (*_finish(final, X_train, y_train, X_test, y_test, val), best_C)
 
 # %% ../nbs/04_probes.ipynb #c013

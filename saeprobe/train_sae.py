@@ -12,8 +12,8 @@ from .core import ArrayCache, SaeprobeError, atomic_write_json, default_cache_di
 from .activations import LM, ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, check_layer, hook_name, run_to_layer
 
 # %% auto #0
-__all__ = ['DEBIAN_PACKAGES', 'debian_corpus', 'iter_documents', 'collect_activations', 'train_sae', 'sae_stats',
-           'train_sae_for_model']
+__all__ = ['DEBIAN_PACKAGES', 'SAE_ARCHS', 'K_ARCHS', 'debian_corpus', 'iter_documents', 'doc_batches', 'collect_activations',
+           'train_sae', 'sae_stats', 'train_sae_for_model']
 
 # %% ../nbs/03a_train_sae.ipynb #c005
 DEBIAN_PACKAGES = ("python3.11-doc", "dict-gcide", "fortunes", "fortunes-min")
@@ -83,21 +83,23 @@ def iter_documents(source: str | Path | Sequence[str], seed: int = 0) -> Iterato
             except StopIteration: iters.remove(it)
 
 # %% ../nbs/03a_train_sae.ipynb #c008
+def doc_batches(lm: LM, docs: Iterable[str], ctx_len: int = 128, batch_size: int = 32) -> Iterator[list[list[int]]]:
+    "Batches of token ids of `docs` (each truncated to `ctx_len`; documents of ≤ 1 token dropped)."
+    batch = []
+    for doc in docs:
+        ids = lm.tokenizer(doc, truncation=True, max_length=ctx_len)["input_ids"]
+        if len(ids) > 1: batch.append(ids)
+        if len(batch) == batch_size: yield batch; batch = []
+    if batch: yield batch
+
 def collect_activations(lm: LM, layer: int, docs: Iterable[str], n_tokens: int, ctx_len: int = 128,
                         batch_size: int = 32, progress: bool = True) -> np.ndarray:
     "float32 [n_tokens, d_model] residual-stream activations after block `layer` over `docs`."
     from tqdm.auto import tqdm
     check_layer(lm, layer)
     out = np.empty((n_tokens, lm.d_model), dtype=np.float32); n = 0
-    it = iter(docs)
     with tqdm(total=n_tokens, desc="collect", disable=not progress) as bar:
-        while n < n_tokens:
-            batch = []
-            for doc in it:
-                ids = lm.tokenizer(doc, truncation=True, max_length=ctx_len)["input_ids"]
-                if len(ids) > 1: batch.append(ids)
-                if len(batch) == batch_size: break
-            if not batch: break
+        for batch in doc_batches(lm, docs, ctx_len, batch_size):
             batch.sort(key=len)
             h, lens = run_to_layer(lm, batch, layer)
             for j, L in enumerate(lens.tolist()):
@@ -105,21 +107,31 @@ def collect_activations(lm: LM, layer: int, docs: Iterable[str], n_tokens: int, 
                 out[n:n + take] = h[j, 1:1 + take].numpy(); n += take
                 if n >= n_tokens: break
             bar.update(min(n, n_tokens) - bar.n)
+            if n >= n_tokens: break
     if n < n_tokens: raise SaeprobeError(f"the text source ran out after {n} of the {n_tokens} requested tokens")
     return out
 
 # %% ../nbs/03a_train_sae.ipynb #c010
 def _sae_config(arch: str, d_in: int, d_sae: int, k: int, l1: float, hook: str, model: str):
     from sae_lens import (TopKTrainingSAEConfig, JumpReLUTrainingSAEConfig, StandardTrainingSAEConfig,
-                          BatchTopKTrainingSAEConfig)
+                          BatchTopKTrainingSAEConfig, GatedTrainingSAEConfig, MatryoshkaBatchTopKTrainingSAEConfig)
     from sae_lens.saes.sae import SAEMetadata
     meta = SAEMetadata(hook_name=hook, model_name=model)
     common = dict(d_in=d_in, d_sae=d_sae, normalize_activations="expected_average_only_in", metadata=meta)
     if arch == "topk": return TopKTrainingSAEConfig(k=k, **common)
     if arch == "batchtopk": return BatchTopKTrainingSAEConfig(k=k, **common)
-    if arch == "jumprelu": return JumpReLUTrainingSAEConfig(l0_coefficient=l1, **common)
+    if arch == "jumprelu":  # sparsity by a target L0 (sae-lens' quadratic L0 loss, weighted by l1): L0 ≈ k
+        # threshold init 0.3 (normalised units): sae-lens' 0.01 leaves L0 in the hundreds after a short CPU run
+        return JumpReLUTrainingSAEConfig(l0_coefficient=l1, jumprelu_sparsity_loss_mode="quadratic", target_l0=k,
+                                         jumprelu_init_threshold=0.3, **common)
     if arch == "standard": return StandardTrainingSAEConfig(l1_coefficient=l1, **common)
-    raise SaeprobeError(f"unknown SAE architecture {arch!r}; valid: 'topk', 'batchtopk', 'jumprelu', 'standard'")
+    if arch == "gated": return GatedTrainingSAEConfig(l1_coefficient=l1, **common)
+    if arch == "matryoshka":  # nested prefixes of 1/8, 1/4, 1/2 and all of the latents
+        return MatryoshkaBatchTopKTrainingSAEConfig(k=k, matryoshka_widths=[d_sae // 8, d_sae // 4, d_sae // 2, d_sae], **common)
+    raise SaeprobeError(f"unknown SAE architecture {arch!r}; valid: {list(SAE_ARCHS)}")
+
+SAE_ARCHS = ("topk", "batchtopk", "matryoshka", "jumprelu", "standard", "gated")   # sae-lens training architectures
+K_ARCHS = ("topk", "batchtopk", "matryoshka")   # sparsity set by k; the others by the coefficient `l1`
 
 def train_sae(acts: np.ndarray, *, hook: str, model: str, arch: str = "topk", d_sae: int = 4096, k: int = 32,
               l1: float = 5.0, epochs: float = 1.0, batch_size: int = 1024, lr: float = 4e-4, seed: int = 0):
@@ -192,7 +204,7 @@ def train_sae_for_model(model: str | ModelRef = EMBEDDED_MODEL, layer: int = EMB
     if fp16:
         sae = sae.to(dtype=torch.float16); sae.cfg.dtype = "float16"
     tmp = Path(tempfile.mkdtemp(prefix=".sae.", dir=out.parent if out.parent.exists() else None))
-    sae.save_model(str(tmp))
+    sae.save_inference_model(str(tmp))  # inference form: BatchTopK/Matryoshka become JumpReLU with learned thresholds
     # inference-ready metadata: what the package needs to know where this SAE came from
     cfg = json.loads((tmp / "cfg.json").read_text())
     cfg["metadata"].update(model_name=lm.name, hook_name=hook_name(layer), context_size=ctx_len, prepend_bos=True)
