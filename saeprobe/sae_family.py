@@ -17,7 +17,8 @@ from .train_sae import SAE_ARCHS, K_ARCHS
 from .plotting import paper_style, COLORS, FIG_W1, FIG_W2
 
 # %% auto #0
-__all__ = ['FAMILIES', 'SAESpec', 'train_family', 'run_family', 'sae_info', 'fig21_auc_vs_l0', 'best_per_arch', 'fig12_delta_box']
+__all__ = ['FAMILIES', 'FAMILY_GRIDS', 'SAESpec', 'train_family', 'run_family', 'sae_info', 'fig21_auc_vs_l0', 'best_per_arch',
+           'fig12_delta_box']
 
 # %% ../nbs/15_sae_family.ipynb #c004
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ FAMILIES = {
               SAESpec("standard", 1024, l1=5.0), SAESpec("standard", 1024, l1=10.0)),
 }
 FAMILIES["full"] = FAMILIES["quick"] + (SAESpec("topk", 4096, 8), SAESpec("topk", 4096, 128), SAESpec("gated", 1024, l1=5.0))
+# a dozen SAEs × five regimes multiplies the probe cost: the quick family runs fewer regime values than quick
+FAMILY_GRIDS = {"quick": {"scarcity": (10, 74, 531), "imbalance": (0.05, 0.2), "label_noise": (0.1, 0.3)}}
 
 # %% ../nbs/15_sae_family.ipynb #c006
 def train_family(specs: Sequence[SAESpec], model: str, layer: int, root: Path | str, *, text="debian",
@@ -69,8 +72,9 @@ def train_family(specs: Sequence[SAESpec], model: str, layer: int, root: Path | 
 def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", layer: int = -1,
                regimes: Sequence[str] = REGIMES, root: Path | str = "", ks: Sequence[int] = (16, 128),
                datasets: Sequence[str] = (), cache_dir: str = "", engine: str = "", jobs: int = 0,
-               progress: bool = True) -> pd.DataFrame:
-    "Logreg once per regime, then the SAE probes of every SAE in every regime (resumable runs); all rows, tidy."
+               regime_values: dict | None = None, progress: bool = True) -> pd.DataFrame:
+    """Logreg once per regime, then the SAE probes of every SAE in every regime (resumable runs); all rows, tidy.
+    `regime_values` ({regime: values}) overrides the profile's grid per regime."""
     from saeprobe.pipeline import config_for
     from saeprobe.run import run
     for r in regimes:
@@ -82,7 +86,7 @@ def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", lay
                 [(s, ("sae",), root / SAERef(s).name.replace("/", "__") / r) for s in saes]
         for sae, methods, o in jobs_:
             cfg, _ = config_for(profile, model, layer, sae, datasets, cache_dir=cache_dir, ks=ks, methods=methods,
-                                engine=engine, regime=r)
+                                engine=engine, regime=r, regime_values=(regime_values or {}).get(r, ()))
             parts.append(run(cfg, o, progress=progress, n_jobs=jobs))
     return pd.concat(parts, ignore_index=True)
 

@@ -10,16 +10,16 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from .core import SaeprobeError, default_cache_dir, atomic_write
+from .core import SaeprobeError, default_cache_dir, atomic_write, unknown
 from .datasets import load_dataset, list_ood_datasets, check_dataset
 from .regimes import balanced_split, normal_split, regime_split
 from .sae import latent_scores
-from .probes import logreg_cv_model, fit_probe
+from .probes import logreg_cv_model
 from .run import RunConfig, features
 from .plotting import paper_style, COLORS, FIG_W1
 
 # %% auto #0
-__all__ = ['COLA', 'COLA_RELABELS', 'AIMADE', 'top_latents', 'latent_probe', 'read_annotations', 'add_explanations',
+__all__ = ['COLA', 'COLA_RELABELS', 'AIMADE', 'SELECTIONS', 'top_latents', 'latent_probe', 'read_annotations', 'add_explanations',
            'fetch_relabels', 'load_relabels', 'synthetic_relabels', 'cola_study', 'fig_cola', 'final_tokens',
            'aimade_study', 'token_projection', 'fig_aimade', 'ood_latents', 'fig_ood_pruning', 'best_single_latent',
            'fig_best_latent', 'write_tables']
@@ -37,9 +37,9 @@ def _dense(Z, cols) -> np.ndarray:
     A = Z[:, np.atleast_1d(cols)]
     return (A.toarray() if sp.issparse(A) else np.asarray(A)).astype(np.float32)
 
-def top_latents(Z, y, k: int) -> np.ndarray:
-    "The `k` latents with the largest raw |class mean difference| on (Z, y)."
-    return np.argsort(-latent_scores(Z, y, "raw"), kind="stable")[:min(k, Z.shape[1])]
+def top_latents(Z, y, k: int, ranking: str = "raw") -> np.ndarray:
+    "The `k` latents with the largest |class mean difference| on (Z, y), raw or normalised (see `sae.latent_scores`)."
+    return np.argsort(-latent_scores(Z, y, ranking), kind="stable")[:min(k, Z.shape[1])]
 
 def latent_probe(Z_train, y_train, cols, seed: int = 42):
     "The paper's L1 probe on latents `cols`: (fitted model, val AUC)."
@@ -116,7 +116,7 @@ def synthetic_relabels(n_rows: int = 1000, start: int = 4000, flip: float = 0.22
 
 # %% ../nbs/13_studies.ipynb #c010
 def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank: int = 3, latent: int | None = None,
-               train_pool: int = 1500, n_train: int = 1024, n_examples: int = 5, seed: int = 42) -> dict:
+               train_pool: int = 1500, n_train: int = 1024, n_examples: int = 5, ranking: str = "raw", seed: int = 42) -> dict:
     """Baseline, SAE (top-`k`) and single-latent probes on CoLA scored against original and clean labels.
     Returns `metrics` (condition × probe: test_auc, test_acc, n), `examples` (rows labelled grammatical that the
     baseline is most confident are not) and `info`."""
@@ -135,7 +135,7 @@ def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank
     if Z is None: raise SaeprobeError("the CoLA study needs an SAE (cfg.sae)")
     tr = balanced_split(y[:train_pool], n_train, 0, 0.5, seed).train
     base, C, _ = logreg_cv_model(X[tr], y[tr], "l2", cv_seed=seed)
-    order = top_latents(Z[tr], y[tr], max(k, latent_rank))
+    order = top_latents(Z[tr], y[tr], max(k, latent_rank), ranking)
     top = order[:k]; one = [int(latent)] if latent is not None else [int(order[latent_rank - 1])]
     sae_m, _ = latent_probe(Z[tr], y[tr], top, seed); one_m, _ = latent_probe(Z[tr], y[tr], one, seed)
     scores = {"baseline": base.predict_proba(X[rows])[:, 1], f"sae_{len(top)}": _score(sae_m, Z[rows], top),
@@ -188,7 +188,7 @@ def final_tokens(tokenizer, prompts: Sequence[str]) -> list[str]:
     return [tokenizer.convert_ids_to_tokens(ids[-1]) for ids in tokenize(tokenizer, prompts, 1024)]
 
 def aimade_study(cfg: RunConfig, lm=None, n_latents: int = 3, min_count: int = 100, dataset: str = AIMADE,
-                 seed: int = 42) -> dict:
+                 ranking: str = "raw", seed: int = 42) -> dict:
     """Top latents by |mean difference| with their activation by class, final-token counts by class, and the
     dense baseline (fitted on the normal split, returned as `probe`)."""
     d = load_dataset(check_dataset(dataset)); y = d.label.to_numpy()
@@ -198,7 +198,7 @@ def aimade_study(cfg: RunConfig, lm=None, n_latents: int = 3, min_count: int = 1
     tok = pd.Series(final_tokens(lm.tokenizer, d.prompt.tolist()), name="final_token")
     counts = pd.crosstab(tok, pd.Series(np.where(y == 1, "AI", "human"), name="class"))
     counts = counts[counts.sum(1) >= min_count].sort_values("AI", ascending=False)
-    top = top_latents(Z, y, n_latents)
+    top = top_latents(Z, y, n_latents, ranking)
     lat, acts = [], []
     for j in top:
         a = _dense(Z, j).ravel()
@@ -264,13 +264,13 @@ def fig_aimade(res: dict):
 
 # %% ../nbs/13_studies.ipynb #c016
 def ood_latents(cfg: RunConfig, datasets: Sequence[str] = (), k: int = 8, relevance: str | pd.DataFrame | None = None,
-                explanations=None, seed: int = 42, progress: bool = False) -> dict:
+                explanations=None, ranking: str = "raw", seed: int = 42, progress: bool = False) -> dict:
     "Top-`k` latents per OOD dataset, single/joint OOD AUCs and the pruning curve: tables `latents`, `joint`, `pruning`."
     from tqdm.auto import tqdm
     ood = list_ood_datasets()
     datasets = list(datasets) or [d for d in cfg.datasets if d in ood] or ood
     for ds in datasets: check_dataset(ds, ood=True)
-    rel = relevance if isinstance(relevance, pd.DataFrame) or not relevance else \
+    rel = relevance if isinstance(relevance, pd.DataFrame) else None if not relevance else \
         read_annotations(relevance, ["dataset", "latent", "relevance"], "relevance")
     L, J, P = [], [], []
     for ds in tqdm(datasets, desc="ood latents", disable=not progress):
@@ -278,7 +278,7 @@ def ood_latents(cfg: RunConfig, datasets: Sequence[str] = (), k: int = 8, releva
         _, Z = features(cfg, ds); _, Z_ood = features(cfg, ds, ood=True)
         if Z is None: raise SaeprobeError("the OOD latent study needs an SAE (cfg.sae)")
         s = regime_split("ood", y, 0, seed, n_ood=len(y_ood)); Ztr, ytr = Z[s.train], s.y_train
-        top = top_latents(Ztr, ytr, k)
+        top = top_latents(Ztr, ytr, k, ranking)
         m, val = latent_probe(Ztr, ytr, top, seed)
         J.append(dict(dataset=ds, k=len(top), val_auc=val, ood_auc=_metrics(_score(m, Z_ood, top), y_ood)["test_auc"]))
         for r, j in enumerate(top):
@@ -315,21 +315,30 @@ def fig_ood_pruning(pruning: pd.DataFrame):
     return fig
 
 # %% ../nbs/13_studies.ipynb #c018
-def best_single_latent(cfg: RunConfig, datasets: Sequence[str] = (), explanations=None, seed: int = 42,
+SELECTIONS = ("train_auc", "rank")
+
+def best_single_latent(cfg: RunConfig, datasets: Sequence[str] = (), explanations=None, ranking: str = "raw",
+                       selection: str = "train_auc", n_candidates: int = 256, seed: int = 42,
                        progress: bool = False) -> pd.DataFrame:
-    "Per dataset: `best_feature`, its k = 1 probe's `test_auc`, `val_auc`, `top_example` [, `explanation`]."
+    "Per dataset: `best_feature`, its single-latent probe's `test_auc`, `val_auc`, `train_auc`, `top_example` [, `explanation`]."
     from tqdm.auto import tqdm
+    from saeprobe.engine import auc_rows
+    if selection not in SELECTIONS: raise unknown("selection", selection, SELECTIONS)
     rows = []
     for ds in tqdm(list(datasets) or list(cfg.datasets), desc="best latent", disable=not progress):
         d = load_dataset(check_dataset(ds)); y = d.label.to_numpy()
         _, Z = features(cfg, ds)
         if Z is None: raise SaeprobeError("the best-latent study needs an SAE (cfg.sae)")
         s = normal_split(y, seed)
-        r = fit_probe("sae", Z[s.train], y[s.train], Z[s.test], y[s.test], seed=seed, k=1, ranking="raw",
-                      engine=cfg.engine)
-        j = r.params["latents"][0]; a = _dense(Z, j).ravel()
-        rows.append(dict(dataset=ds, best_feature=int(j), test_auc=r.test_auc, val_auc=r.val_auc,
-                         frac_active=float((a > 0).mean()), top_example=d.prompt.iloc[int(np.argmax(a))][:120]))
+        Ztr, ytr = Z[s.train], y[s.train]
+        cand = top_latents(Ztr, ytr, n_candidates if selection == "train_auc" else 1, ranking)
+        tr_auc = auc_rows(_dense(Ztr, cand).T.astype(np.float64), ytr)
+        i = int(np.argmax(np.abs(tr_auc - 0.5))); j = int(cand[i])
+        m, val = latent_probe(Ztr, ytr, [j], seed)
+        a = _dense(Z, j).ravel()
+        rows.append(dict(dataset=ds, best_feature=j, test_auc=_metrics(_score(m, Z[s.test], [j]), y[s.test])["test_auc"],
+                         val_auc=val, train_auc=float(tr_auc[i]), frac_active=float((a > 0).mean()),
+                         top_example=d.prompt.iloc[int(np.argmax(a))][:120]))
     return add_explanations(pd.DataFrame(rows), explanations, "best_feature")
 
 def fig_best_latent(table: pd.DataFrame):
