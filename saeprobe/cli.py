@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             params = dict(profile=a.profile, model=a.model, layer=a.layer, sae=a.sae, cache_dir=a.cache_dir,
                           fig_dir=str(Path(a.fig_dir).resolve() if a.fig_dir else (repo_root() or Path.cwd()) / "figures"))
             if a.out: params["out"] = str(Path(a.out).resolve())
-            if a.saes: params["saes"] = [_value(s) if Path(s).exists() else s for s in a.saes]
+            if a.saes: params["saes"] = [str(Path(s).resolve()) if Path(s).exists() else s for s in a.saes]
             params.update({k: _value(v) for k, v in a.param})
             nb = run_study(a.name, params)
             print(json.dumps(dict(study=a.name, tables=str(nb.parent.parent), notebook=str(nb),

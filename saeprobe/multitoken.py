@@ -4,7 +4,6 @@
 
 # %% ../nbs/14_multitoken.ipynb #c001
 from __future__ import annotations
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -16,7 +15,7 @@ from .datasets import load_dataset, check_dataset
 from .activations import ModelRef, tokenize, run_to_layer, check_layer, hook_name
 from .regimes import balanced_split
 from .probes import fit_probe, cv_splits, C_GRID
-from .plotting import paper_style, COLORS, FIG_W1, FIG_W2
+from .plotting import paper_style, COLORS, FIG_W2
 
 # %% auto #0
 __all__ = ['MAX_TOKENS', 'MT_VERSION', 'MT_METHODS', 'PAIRINGS', 'TokenActs', 'extract_tokens', 'sample_rows', 'get_token_acts',
@@ -49,7 +48,6 @@ class TokenActs:
 def extract_tokens(lm, prompts: Sequence[str], layer: int, max_len: int = MAX_TOKENS, batch_size: int = 16,
                    max_bytes: float = 4e9, progress: bool = True) -> TokenActs:
     "Activations after block `layer` at every token of each prompt (left-truncated to `max_len`, BOS kept), float16 when they fit."
-    import torch
     from tqdm.auto import tqdm
     check_layer(lm, layer)
     ids = tokenize(lm.tokenizer, prompts, max_len)
@@ -99,8 +97,7 @@ def fit_attention_probe(X_train: np.ndarray, M_train: np.ndarray, y_train, X_tes
                         seed: int = 42, device: str | None = None) -> dict:
     "Train the attention-pooling probe on padded activations [n, T, d] with masks [n, T]; test metrics and best epoch."
     import torch
-    from saeprobe.engine import get_device, auc_rows
-    from sklearn.metrics import accuracy_score, f1_score
+    from saeprobe.engine import get_device, auc_rows, scores_metrics
     dev = get_device(device); g = torch.Generator().manual_seed(seed)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
     perm = torch.randperm(len(y_train), generator=g).numpy(); n_val = max(2, int(round(val_frac * len(y_train))))
@@ -127,9 +124,8 @@ def fit_attention_probe(X_train: np.ndarray, M_train: np.ndarray, y_train, X_tes
     with torch.no_grad():
         for p, v in zip((w_attn, w_out, b), best): p.copy_(v)
         s = torch.sigmoid(logits(T(X_test), T(M_test))).cpu().numpy()
-    pred = (s > 0.5).astype(int)
-    return dict(test_auc=float(auc_rows(s[None], y_test)[0]), test_acc=float(accuracy_score(y_test, pred)),
-                test_f1=float(f1_score(y_test, pred, average="weighted")), val_auc=best_auc, best_epoch=best_epoch)
+    auc, acc, f1 = scores_metrics(s - 0.5, y_test)   # class 1 where p > 0.5
+    return dict(test_auc=auc, test_acc=acc, test_f1=f1, val_auc=best_auc, best_epoch=best_epoch)
 
 def position_pca(acts: TokenActs, train, test, n_components: int = 20, max_len: int = MAX_TOKENS):
     "Per-position PCA(20) features (positions 1..T−1, fit on train rows), concatenated: (train, test, positions used)."
@@ -222,14 +218,13 @@ def multitoken_study(cfg, out: Path | str, k: int = 128, max_rows: int | None = 
     "Every dataset of `cfg` (resumable, one unit file per dataset); all rows, also written to `{out}/results.csv`."
     from tqdm.auto import tqdm
     from saeprobe.core import atomic_write, atomic_write_text
+    from saeprobe.run import _read_unit
     out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)
     h = hash_json(dict(cfg=cfg.config_hash(), k=k, max_rows=max_rows, epochs=epochs, lr=lr, version=MT_VERSION))
     parts, sae = [], None
     for ds in tqdm(cfg.datasets, desc="multitoken", disable=not progress):
         p = out / "units" / f"{ds}.parquet"
-        if p.exists() and not force:
-            got = pd.read_parquet(p)
-            if len(got) and (got.unit_hash == h).all(): parts.append(got); continue
+        if not force and (got := _read_unit(p, h)) is not None: parts.append(got); continue
         if sae is None and cfg.sae is not None:
             from saeprobe.sae import load_sae
             sae = load_sae(cfg.sae, device=cfg.device)

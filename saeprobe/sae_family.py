@@ -5,12 +5,12 @@
 # %% ../nbs/15_sae_family.ipynb #c001
 from __future__ import annotations
 import json
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import SaeprobeError, unknown, default_cache_dir
+from .core import SaeprobeError, unknown
 from .regimes import REGIMES
 from .sae import SAERef
 from .train_sae import SAE_ARCHS, K_ARCHS
@@ -33,8 +33,7 @@ class SAESpec:
         if self.d_sae < 8 or self.k < 1: raise SaeprobeError(f"SAESpec needs d_sae ≥ 8 and k ≥ 1, got d_sae={self.d_sae}, k={self.k}")
     @property
     def name(self) -> str:
-        by_k = self.arch in K_ARCHS or self.arch == "jumprelu"
-        return f"{self.arch}-w{self.d_sae}-" + (f"k{self.k}" if by_k else f"l1_{self.l1:g}")
+        return f"{self.arch}-w{self.d_sae}-" + (f"k{self.k}" if self.arch in K_ARCHS else f"l1_{self.l1:g}")
 
 FAMILIES = {
     "smoke": (SAESpec("topk", 64, 4), SAESpec("batchtopk", 64, 8), SAESpec("standard", 64, l1=5.0)),
@@ -103,11 +102,10 @@ def sae_info(saes: Sequence[str], profile: str = "quick", model: str = "", layer
         l0 = [features(cfg, ds, sae)[1].getnnz(axis=1).mean() for ds in cfg.datasets]
         ref = SAERef(s); tj = ref.folder / "training.json" if ref.folder is not None else None
         tr = json.loads(tj.read_text()) if tj is not None and tj.exists() else {}
-        arch = sae.cfg.architecture()
-        if tr.get("arch") == "matryoshka": arch = "matryoshka"   # saved as batchtopk-style jumprelu at inference
-        rows.append(dict(sae=cfg.sae_name, arch=tr.get("arch", arch), d_sae=int(sae.cfg.d_sae), l0=float(np.mean(l0)),
-                         fvu=tr.get("heldout", {}).get("fvu", np.nan), nominal_k=tr.get("k") if tr.get("arch") in
-                         K_ARCHS + ("jumprelu",) else None))
+        # the training recipe names the architecture: BatchTopK and Matryoshka load as JumpReLU at inference
+        rows.append(dict(sae=cfg.sae_name, arch=tr.get("arch", sae.cfg.architecture()), d_sae=int(sae.cfg.d_sae),
+                         l0=float(np.mean(l0)), fvu=tr.get("heldout", {}).get("fvu", np.nan),
+                         nominal_k=tr.get("k") if tr.get("arch") in K_ARCHS else None))
     return pd.DataFrame(rows)
 
 # %% ../nbs/15_sae_family.ipynb #c009

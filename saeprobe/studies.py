@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from .core import SaeprobeError, default_cache_dir, atomic_write, unknown
 from .datasets import load_dataset, list_ood_datasets, check_dataset
 from .regimes import balanced_split, normal_split, regime_split
-from .sae import latent_scores
+from .sae import rank_latents
 from .probes import logreg_cv_model
 from .run import RunConfig, features
 from .plotting import paper_style, COLORS, FIG_W1
@@ -39,7 +39,7 @@ def _dense(Z, cols) -> np.ndarray:
 
 def top_latents(Z, y, k: int, ranking: str = "raw") -> np.ndarray:
     "The `k` latents with the largest |class mean difference| on (Z, y), raw or normalised (see `sae.latent_scores`)."
-    return np.argsort(-latent_scores(Z, y, ranking), kind="stable")[:min(k, Z.shape[1])]
+    return rank_latents(Z, y, ranking)[:k]
 
 def latent_probe(Z_train, y_train, cols, seed: int = 42):
     "The paper's L1 probe on latents `cols`: (fitted model, val AUC)."
@@ -151,8 +151,8 @@ def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank
     examples = pd.DataFrame(dict(prompt=relabels.prompt.to_numpy()[pick], original_label=original[pick],
                                  clean_label=clean[pick], baseline_p_grammatical=scores["baseline"][pick].round(3),
                                  sae_p_grammatical=scores[f"sae_{len(top)}"][pick].round(3)))
-    info = dict(n_test=len(rows), n_disagree=int(dis.sum()), n_also_in_train_pool=int(relabels.prompt.isin(seen).sum()), agreement=float(1 - dis.mean()), baseline_C=C,
-                latent=one[0], k=len(top), model=cfg.model, sae=cfg.sae_name)
+    info = dict(n_test=len(rows), n_disagree=int(dis.sum()), n_also_in_train_pool=int(relabels.prompt.isin(seen).sum()),
+                agreement=float(1 - dis.mean()), baseline_C=C, latent=one[0], k=len(top), model=cfg.model, sae=cfg.sae_name)
     return dict(metrics=metrics, examples=examples, info=info)
 
 def fig_cola(metrics: pd.DataFrame, agreement: float):
@@ -199,10 +199,10 @@ def aimade_study(cfg: RunConfig, lm=None, n_latents: int = 3, min_count: int = 1
     counts = pd.crosstab(tok, pd.Series(np.where(y == 1, "AI", "human"), name="class"))
     counts = counts[counts.sum(1) >= min_count].sort_values("AI", ascending=False)
     top = top_latents(Z, y, n_latents, ranking)
+    frequent = tok.map(tok.value_counts()) >= min_count
     lat, acts = [], []
     for j in top:
         a = _dense(Z, j).ravel()
-        frequent = tok.map(tok.value_counts()) >= min_count
         by_tok = pd.Series(a[frequent.to_numpy()]).groupby(tok[frequent].to_numpy()).mean().sort_values(ascending=False)
         lat.append(dict(latent=int(j), mean_AI=float(a[y == 1].mean()), mean_human=float(a[y == 0].mean()),
                         active_AI=float((a[y == 1] > 0).mean()), active_human=float((a[y == 0] > 0).mean()),
@@ -281,11 +281,12 @@ def ood_latents(cfg: RunConfig, datasets: Sequence[str] = (), k: int = 8, releva
         top = top_latents(Ztr, ytr, k, ranking)
         m, val = latent_probe(Ztr, ytr, top, seed)
         J.append(dict(dataset=ds, k=len(top), val_auc=val, ood_auc=_metrics(_score(m, Z_ood, top), y_ood)["test_auc"]))
+        singles = []
         for r, j in enumerate(top):
             m1, v1 = latent_probe(Ztr, ytr, [j], seed)
-            L.append(dict(dataset=ds, latent=int(j), rank=r + 1, val_auc=v1, coef=float(m1.coef_.ravel()[0]),
-                          ood_auc=_metrics(_score(m1, Z_ood, [j]), y_ood)["test_auc"]))
-        lat = pd.DataFrame([x for x in L if x["dataset"] == ds])
+            singles.append(dict(dataset=ds, latent=int(j), rank=r + 1, val_auc=v1, coef=float(m1.coef_.ravel()[0]),
+                                ood_auc=_metrics(_score(m1, Z_ood, [j]), y_ood)["test_auc"]))
+        L += singles; lat = pd.DataFrame(singles)
         if rel is not None:
             r_ds = rel[rel.dataset == ds].set_index("latent").relevance
             miss = sorted(set(lat.latent) - set(r_ds.index))

@@ -131,7 +131,7 @@ def _sae_config(arch: str, d_in: int, d_sae: int, k: int, l1: float, hook: str, 
     raise SaeprobeError(f"unknown SAE architecture {arch!r}; valid: {list(SAE_ARCHS)}")
 
 SAE_ARCHS = ("topk", "batchtopk", "matryoshka", "jumprelu", "standard", "gated")   # sae-lens training architectures
-K_ARCHS = ("topk", "batchtopk", "matryoshka")   # sparsity set by k; the others by the coefficient `l1`
+K_ARCHS = ("topk", "batchtopk", "matryoshka", "jumprelu")   # sparsity set by k (L0 target); the others by `l1`
 
 def train_sae(acts: np.ndarray, *, hook: str, model: str, arch: str = "topk", d_sae: int = 4096, k: int = 32,
               l1: float = 5.0, epochs: float = 1.0, batch_size: int = 1024, lr: float = 4e-4, seed: int = 0):
