@@ -8,7 +8,7 @@ max |test AUC difference|, share of cases where the chosen hyperparameter agrees
 With `--protocol`, also times the normal setting end to end (all cached datasets × 5 baselines + the SAE k-list)
 with our engine, and extrapolates the paper's cost from its per-dataset times measured here.
 
-    python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3]
+    python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3] [--sae-max-iter N [N ...]]
 """
 import argparse, os, sys, time
 
@@ -22,6 +22,9 @@ def main(argv=None):
     ap.add_argument("--xgb-datasets", type=int, default=3, help="XGBoost (slow in the paper's code) on this many datasets")
     ap.add_argument("--ks", nargs="*", type=int, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
     ap.add_argument("--engine", default="fast", help="fast | auto | reference (ours)")
+    ap.add_argument("--sae-max-iter", type=int, nargs="*", default=[],
+                    help="our L1 iteration budgets: the first gives the 'sae' rows (default: the engine's, 1000), "
+                         "each further N adds 'sae_itN' rows against the same paper run")
     ap.add_argument("--cache-dir", default="")
     ap.add_argument("--json", default="", help="also write the per-case rows here")
     a = ap.parse_args(argv)
@@ -37,6 +40,7 @@ def main(argv=None):
     cfg, _ = config_for("full", cache_dir=a.cache_dir)
     names = cached_datasets(cfg, a.datasets, a.max_datasets)
     print(f"# {len(names)} datasets, sizes {a.sizes}, threads {a.threads}, model {cfg.model_ref.name} layer {cfg.layer}")
+    budgets = [(f"sae_it{n}" if i else "sae", {"max_iter": n}) for i, n in enumerate(a.sae_max_iter)] or [("sae", {})]
     rows = []
     for di, ds in enumerate(names):
         y, X, Z = load(cfg, ds)
@@ -50,11 +54,12 @@ def main(argv=None):
                 if m == "xgboost" and di >= a.xgb_datasets: continue
                 if m == "sae":
                     t = time.perf_counter(); ref = paper_sae(Z, y, tr, te, a.ks); t_ref = time.perf_counter() - t
-                    t = time.perf_counter(); ours = fit_probe("sae", Z[tr], y[tr], Z[te], y[te], k=a.ks, engine=a.engine); t_ours = time.perf_counter() - t
-                    for k, r, o in zip(a.ks, ref, ours):
-                        rows.append(dict(dataset=ds, size=size, method="sae", k=k, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
-                                         same_hp=bool(np.isclose(r.classifier.C, o.params["C"] or 1.0)),
-                                         t_ref=t_ref / len(a.ks), t_ours=t_ours / len(a.ks)))
+                    for name, it in budgets:
+                        t = time.perf_counter(); ours = fit_probe("sae", Z[tr], y[tr], Z[te], y[te], k=a.ks, engine=a.engine, **it); t_ours = time.perf_counter() - t
+                        for k, r, o in zip(a.ks, ref, ours):
+                            rows.append(dict(dataset=ds, size=size, method=name, k=k, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
+                                             same_hp=bool(np.isclose(r.classifier.C, o.params["C"] or 1.0)),
+                                             t_ref=t_ref / len(a.ks), t_ours=t_ours / len(a.ks)))
                     continue
                 t = time.perf_counter(); r = paper_probe(m, *args); t_ref = time.perf_counter() - t
                 t = time.perf_counter(); o = fit_probe(m, *args, n_threads=a.threads, engine=a.engine) if m == "xgboost" else fit_probe(m, *args, engine=a.engine)

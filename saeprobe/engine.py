@@ -8,8 +8,8 @@ import numpy as np
 from .core import SaeprobeError
 
 # %% auto #0
-__all__ = ['auc_rows', 'get_device', 'principal_basis', 'newton_l2', 'fista_l1', 'lipschitz_bound', 'logreg_grid',
-           'scores_metrics', 'fast_logreg', 'fast_pca', 'fast_knn', 'fast_xgboost']
+__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2', 'fista_l1',
+           'lipschitz_bound', 'logreg_grid', 'scores_metrics', 'fast_logreg', 'fast_pca', 'fast_knn', 'fast_xgboost']
 
 # %% ../nbs/04a_engine.ipynb #c004
 def auc_rows(S, y) -> np.ndarray:
@@ -97,7 +97,12 @@ def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12,
     return w[:, :r], w[:, r], it
 
 # %% ../nbs/04a_engine.ipynb #c016
-def fista_l1(A, y, M, lam, L: float, max_iter: int = 5000, tol: float = 1e-6, check_every: int = 10):
+L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at the top
+# the engine's numeric recipe: bump when a change moves results, it enters every run's config hash so cached
+# results of an older engine are recomputed, not reused (2: L1 cap 5,000 -> 1,000 iterations)
+ENGINE_VERSION = 2
+
+def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
     design `A` (n, r); `L` must bound the largest eigenvalue of `[A 1]ᵀ[A 1] / 4`. Returns (z, c, iterations).
     A problem stops when none of its training logits moves by more than `tol` over an iteration (checked every
@@ -148,11 +153,11 @@ def _cv_scores(S, y, splits) -> np.ndarray:
         out[:, f] = 0.5 if len(np.unique(y[tr])) < 2 else auc_rows(S[:, f, va], y[va])
     return out.mean(1)
 
-def _solve(A, y, M, lam, penalty, fixed=None, max_iter=5000, L=None, T=None, gtol=None, mu=None):
+def _solve(A, y, M, lam, penalty, fixed=None, max_iter=L1_MAX_ITER, L=None, T=None, gtol=None, mu=None):
     if penalty == "l2": return newton_l2(A, y, M, lam, fixed, gtol=gtol, T=T, mu=mu)[:2]
     return fista_l1(A, y, M, lam, L if L is not None else lipschitz_bound(A), max_iter=max_iter)[:2]
 
-def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = 5000,
+def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
                 gtol: float | None = 1e-4):
     """Paper's `find_best_reg` batched: (val AUC per C or None, chosen C, test scores, train scores).
     `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does. L2 fits stop at sklearn's lbfgs tolerance
@@ -204,7 +209,7 @@ def _grid_log2(m: int) -> np.ndarray:
     "The paper's PCA-dimension and kNN-k grid: up to 10 log2-spaced integers from 1 to `m` (shared by both engines)."
     return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
 
-def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=5000):
+def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=L1_MAX_ITER):
     "`find_best_reg` on the batched engine: (test_auc, test_acc, test_f1, val_auc, C or None)."
     val, C, test, train = logreg_grid(X_train, y_train, X_test, splits, Cs, penalty, device, max_iter)
     if val is None: val = float(auc_rows(train, y_train)[0])

@@ -16,6 +16,7 @@ from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
 from .sae import SAERef, EMBEDDED_SAE, load_sae, check_sae, sae_latents
 from .probes import fit_probe, SAE_KS, METHODS, ENGINES
+from .engine import ENGINE_VERSION
 from .regimes import REGIMES, regime_split, regime_values
 from .datasets import list_ood_datasets
 
@@ -74,6 +75,7 @@ class RunConfig:
         d = {k: v for k, v in self.to_dict().items() if k not in self.HASH_EXCLUDE}
         d["model_revision"] = ModelRef(self.model, self.revision).resolved_revision()
         if self.sae is not None: d["sae_fingerprint"] = SAERef(self.sae).fingerprint()
+        if self.engine != "reference": d["engine_version"] = ENGINE_VERSION   # the batched engine's numeric recipe
         return d
     def config_hash(self) -> str:
         "Hash of what determines the numbers (the dataset list excluded: units are per dataset)."
