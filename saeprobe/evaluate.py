@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import SaeprobeError, unknown, atomic_write_json
+from .core import SaeprobeError, unknown, log
 from .regimes import REGIMES
 
 # %% auto #0

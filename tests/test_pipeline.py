@@ -89,7 +89,7 @@ def test_replot_bad_published_dir(tmp_path):
     r = subprocess.run(["saeprobe", "replot", "--published", str(tmp_path), "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert r.returncode == 2 and "missing file" in r.stderr and "layer20_results.csv" in r.stderr
 
-def test_replot_compare_and_mixed_configs(smoke, tmp_path):
+def test_replot_compare_and_mixed_configs(smoke, tmp_path, caplog):
     "Our results beside the paper's in one replot; results folders of different configurations are refused."
     from saeprobe.core import SaeprobeError
     from saeprobe.evaluate import load_results
@@ -107,6 +107,13 @@ def test_replot_compare_and_mixed_configs(smoke, tmp_path):
         load_results([tmp_path / "normal", tmp_path / "normal"])
     with pytest.raises(SaeprobeError, match="missing manifest.json"):
         load_results([tmp_path])
+    # an unfinished run is read with a warning naming it (this was a NameError)
+    man = tmp_path / "noise" / "manifest.json"; mj = json.loads(man.read_text())
+    man.write_text(json.dumps({**mj, "complete": False}))
+    with caplog.at_level("WARNING", logger="saeprobe"):
+        assert len(load_results([tmp_path / "noise"])) > 0
+    assert "is incomplete" in caplog.text
+    man.write_text(json.dumps(mj))
     # Fig. 13 from our own runs at two layers
     from saeprobe.evaluate import load_layer_results
     from saeprobe.figures import make_figures
