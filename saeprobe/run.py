@@ -170,9 +170,13 @@ def write_outputs(cfg: RunConfig, out: Path, timings: dict | None = None) -> pd.
 def _unit(cfg_dict: dict, dataset: str, out: str) -> tuple[str, float]:
     "Worker: compute and write one dataset's unit (activations and latents are already cached)."
     import torch
+    from threadpoolctl import threadpool_limits
     torch.set_num_threads(1)
     cfg = RunConfig.from_dict(cfg_dict); t = time.time()
-    df = run_dataset(cfg, dataset)
+    # one thread per worker for numpy/scipy's BLAS too (sklearn's lbfgs): with one worker per core, each
+    # worker's default BLAS pool oversubscribed the cores and sklearn's lbfgs fits crawled
+    with threadpool_limits(1):
+        df = run_dataset(cfg, dataset)
     atomic_write(unit_path(out, dataset), lambda p: df.to_parquet(p, index=False))
     return dataset, round(time.time() - t, 2)
 
