@@ -14,7 +14,7 @@ from .core import SaeprobeError, unknown
 from .regimes import REGIMES
 from .sae import SAERef
 from .train_sae import SAE_ARCHS, K_ARCHS
-from .plotting import paper_style, COLORS, FIG_W1, FIG_W2
+from .plotting import paper_style, FIG_W1, FIG_W2
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FAMILY_GRIDS', 'SAESpec', 'train_family', 'run_family', 'sae_info', 'fig21_auc_vs_l0', 'best_per_arch',
@@ -114,21 +114,24 @@ def _arch_colors(archs):
     return {a: plt.get_cmap("tab10")(i) for i, a in enumerate(sorted(archs))}
 
 def fig21_auc_vs_l0(df: pd.DataFrame, info: pd.DataFrame, ks: Sequence[int] = (16, 128)):
-    "Mean test AUC vs measured L0 per architecture; a panel per (k, regime); logreg dashed."
+    """Mean test AUC vs measured L0; a line per (architecture, width), colour = architecture, marker = width;
+    a panel per (k, regime); logreg dashed black."""
     import matplotlib.pyplot as plt
     regimes = [r for r in REGIMES if r in set(df.regime)]
     sae = df[df.method == "sae"].merge(info, on="sae")
     col = _arch_colors(info.arch)
+    marks = dict(zip(sorted(info.d_sae.unique()), "os^Dv<>p"))
     with paper_style():
         fig, axes = plt.subplots(len(ks), len(regimes), figsize=(FIG_W2, 1.5 * len(ks) + 0.4), squeeze=False)
         for i, k in enumerate(ks):
             for j, r in enumerate(regimes):
                 ax = axes[i, j]
-                m = sae[(sae.k == k) & (sae.regime == r)].groupby(["arch", "sae", "l0"]).test_auc.mean().reset_index()
-                for a, g in m.groupby("arch"):
-                    g = g.sort_values("l0"); ax.plot(g.l0, g.test_auc, marker="o", ms=2, color=col[a], label=a)
+                m = sae[(sae.k == k) & (sae.regime == r)].groupby(["arch", "d_sae", "sae", "l0"]).test_auc.mean().reset_index()
+                for (a, w), g in m.groupby(["arch", "d_sae"]):   # same width only: one L0 sweep per line
+                    g = g.sort_values("l0")
+                    ax.plot(g.l0, g.test_auc, marker=marks[w], ms=2.5, lw=0.8, color=col[a], label=f"{a} {w}")
                 lr = df[(df.method == "logreg") & (df.regime == r)].test_auc.mean()
-                ax.axhline(lr, color=COLORS["logreg"], ls="--", lw=0.8, label="logreg")
+                ax.axhline(lr, color="k", ls="--", lw=0.8, label="logreg")
                 ax.set_xscale("log"); ax.set_title(f"{r}, k={k}")
                 if i == len(ks) - 1: ax.set_xlabel("L0 (measured)")
                 if j == 0: ax.set_ylabel("mean test AUC")
