@@ -135,7 +135,9 @@ def fig21_auc_vs_l0(df: pd.DataFrame, info: pd.DataFrame, ks: Sequence[int] = (1
                 ax.set_xscale("log"); ax.set_title(f"{r}, k={k}")
                 if i == len(ks) - 1: ax.set_xlabel("L0 (measured)")
                 if j == 0: ax.set_ylabel("mean test AUC")
-        axes[0, -1].legend(fontsize=4, loc="lower right"); fig.tight_layout()
+        h, l = axes[0, 0].get_legend_handles_labels()     # one legend for all panels, below them
+        fig.legend(h, l, loc="lower center", ncol=len(l), fontsize=5, frameon=False)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 def best_per_arch(df: pd.DataFrame, info: pd.DataFrame, k: int = 16, regime: str = "normal") -> pd.DataFrame:
