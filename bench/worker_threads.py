@@ -1,5 +1,6 @@
 """Why probe workers pin numpy/scipy's BLAS to one thread: the same logreg fits in one worker per core, BLAS pool
-left at its default (as before 2026-12-02) against pinned to 1 thread (`threadpoolctl`, as `saeprobe.run` now does).
+left at its default (as before 2026-12-02) against pinned to 1 thread (`saeprobe.run.probe_threads`, which the
+run's workers use).
 
 Each worker fits the paper's logreg (sklearn lbfgs, reference engine) on one cached dataset's label-noise split
 (30% of training labels flipped: the regime where lbfgs runs to max_iter). Prints wall seconds for both, and
@@ -12,17 +13,18 @@ import argparse, os, sys, time
 def _work(args):
     ds, noise, pin = args
     import torch; torch.set_num_threads(1)
-    from threadpoolctl import threadpool_limits
+    import contextlib
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import load
     from saeprobe.pipeline import config_for
     from saeprobe.regimes import regime_split
     from saeprobe.probes import fit_probe
+    from saeprobe.run import probe_threads
     cfg, _ = config_for("full")
     y, X, _ = load(cfg, ds)
     s = regime_split("label_noise", y, noise, 42)
     t = time.perf_counter()
-    with threadpool_limits(1 if pin else None):
+    with probe_threads() if pin else contextlib.nullcontext():
         r = fit_probe("logreg", X[s.train], s.y_train, X[s.test], y[s.test], engine="reference")
     return ds, time.perf_counter() - t, r.test_auc
 

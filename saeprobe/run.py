@@ -4,13 +4,11 @@
 
 # %% ../nbs/06_run.ipynb #c001
 from __future__ import annotations
-import json, os, shutil, tempfile, time
-from dataclasses import dataclass, field, asdict, replace
+import contextlib, json, os, shutil, tempfile, time
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
-from typing import Sequence
-import numpy as np
 import pandas as pd
-from .core import (SaeprobeError, atomic_write, atomic_write_json, default_cache_dir, hash_json, log,
+from .core import (SaeprobeError, atomic_write, atomic_write_json, hash_json, log,
                            provenance, unknown)
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
@@ -21,10 +19,12 @@ from .regimes import REGIMES, regime_split, regime_values
 from .datasets import list_ood_datasets
 
 # %% auto #0
-__all__ = ['RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'features', 'run_dataset', 'collect_results', 'write_outputs',
-           'run', 'extract', 'make_smoke_fixtures']
+__all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'features', 'run_dataset', 'collect_results',
+           'write_outputs', 'probe_threads', 'run', 'extract', 'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
+PROBE_THREADS = 1   # BLAS / OpenMP threads per probe worker; hashed: sklearn's lbfgs results depend on it
+
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
     "Everything a run needs. Fields that change the numbers enter `config_hash()`."
@@ -76,6 +76,7 @@ class RunConfig:
         d["model_revision"] = ModelRef(self.model, self.revision).resolved_revision()
         if self.sae is not None: d["sae_fingerprint"] = SAERef(self.sae).fingerprint()
         if self.engine != "reference": d["engine_version"] = ENGINE_VERSION   # the batched engine's numeric recipe
+        d["probe_threads"] = PROBE_THREADS
         return d
     def config_hash(self) -> str:
         "Hash of what determines the numbers (the dataset list excluded: units are per dataset)."
@@ -109,8 +110,8 @@ def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progre
     return X, sae_latents(cfg.sae, X, dataset + ("__ood" if ood else ""), sae=sae, cache_dir=cfg.cache_path, force=force,
                           device=cfg.device)
 
-def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) -> pd.DataFrame:
-    "All probes of `cfg` on one dataset: tidy rows."
+def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False, n_threads: int = 0) -> pd.DataFrame:
+    "All probes of `cfg` on one dataset: tidy rows. `n_threads`: the cores XGBoost may use (0: all)."
     y = load_dataset(dataset).label.to_numpy()
     X, Z = features(cfg, dataset, sae, progress=progress)
     if cfg.regime == "ood":  # test rows come from the dataset's OOD file
@@ -126,7 +127,8 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False) 
         base = dict(ident, regime_value=float(value), n_train=len(s.train), n_test=len(s.test))
         for m in cfg.methods:  # the dense baselines, on the raw activations
             if m == "sae": continue
-            r = fit_probe(m, X[s.train], ytr, Xte[s.test], yte, seed=cfg.seed, engine=cfg.engine)
+            opts = dict(n_threads=n_threads) if m == "xgboost" and n_threads else {}
+            r = fit_probe(m, X[s.train], ytr, Xte[s.test], yte, seed=cfg.seed, engine=cfg.engine, **opts)
             rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                              val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
         if Z is not None:  # latents ranked on the training labels the probe sees (flipped ones, for label noise)
@@ -167,16 +169,25 @@ def write_outputs(cfg: RunConfig, out: Path, timings: dict | None = None) -> pd.
         complete=len(done) == len(cfg.datasets), timings=timings or {}))
     return df
 
-def _unit(cfg_dict: dict, dataset: str, out: str) -> tuple[str, float]:
-    "Worker: compute and write one dataset's unit (activations and latents are already cached)."
-    import torch
+@contextlib.contextmanager
+def probe_threads(n: int = PROBE_THREADS):
+    """torch, numpy's and scipy's BLAS and every OpenMP runtime the probes use, limited to `n` threads. threadpoolctl
+    limits only the libraries already loaded, and sklearn, scipy.optimize and xgboost load their own (scipy's
+    OpenBLAS, two more libgomp) on first use, so they are imported first."""
+    import torch, scipy.optimize, sklearn.decomposition, sklearn.linear_model, sklearn.neighbors, sklearn.neural_network, xgboost  # noqa: F401
     from threadpoolctl import threadpool_limits
-    torch.set_num_threads(1)
+    n_torch = torch.get_num_threads(); torch.set_num_threads(n)
+    try:
+        with threadpool_limits(n): yield
+    finally: torch.set_num_threads(n_torch)
+
+def _unit(cfg_dict: dict, dataset: str, out: str, n_threads: int = 1) -> tuple[str, float]:
+    "Worker: compute and write one dataset's unit (activations and latents are already cached); XGBoost on `n_threads`."
     cfg = RunConfig.from_dict(cfg_dict); t = time.time()
-    # one thread per worker for numpy/scipy's BLAS too (sklearn's lbfgs): with one worker per core, each
-    # worker's default BLAS pool oversubscribed the cores and sklearn's lbfgs fits crawled
-    with threadpool_limits(1):
-        df = run_dataset(cfg, dataset)
+    # one BLAS/OpenMP thread per worker: with one worker per core, default thread pools oversubscribe the cores and
+    # sklearn's lbfgs fits crawl (bench/worker_threads.py). XGBoost (own threads) gets the worker's share of the cores.
+    with probe_threads():
+        df = run_dataset(cfg, dataset, n_threads=n_threads)
     atomic_write(unit_path(out, dataset), lambda p: df.to_parquet(p, index=False))
     return dataset, round(time.time() - t, 2)
 
@@ -193,15 +204,16 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
         timings["extract_s"] = round(sum(extract(replace(cfg, datasets=tuple(todo)), progress=progress).values()), 2)
     per = timings.setdefault("per_dataset_s", {})
     n_jobs = min(n_jobs or os.cpu_count() or 1, max(len(todo), 1))
+    share = max(1, (os.cpu_count() or 1) // n_jobs)   # cores per worker, for XGBoost's threads
     def done(d, secs):
         per[d] = secs; timings["total_s"] = round(time.time() - t0, 2)
         write_outputs(cfg, out, timings)
     with tqdm(total=len(todo), desc="probes", disable=not progress) as bar:
         if n_jobs <= 1:
-            for d in todo: done(*_unit(cfg.to_dict(), d, str(out))); bar.update()
+            for d in todo: done(*_unit(cfg.to_dict(), d, str(out), share)); bar.update()
         else:  # one process per core; spawn, so no worker inherits torch/BLAS thread state
             with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn")) as ex:
-                futs = [ex.submit(_unit, cfg.to_dict(), d, str(out)) for d in todo]
+                futs = [ex.submit(_unit, cfg.to_dict(), d, str(out), share) for d in todo]
                 for f in as_completed(futs): done(*f.result()); bar.update()
     timings["total_s"] = round(time.time() - t0, 2)
     return write_outputs(cfg, out, timings)

@@ -137,3 +137,16 @@ def test_replot_download_offline_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(P, "PUBLISHED_URL", "http://127.0.0.1:9/results")      # nothing listens on the discard port
     with pytest.raises(SaeprobeError, match="offline\\? pass a local copy with --published DIR"):
         P.download_published(tmp_path / "dl")
+
+def test_probe_workers_run_every_thread_pool_at_one_thread():
+    # threadpoolctl limits only the libraries already loaded; sklearn, scipy.optimize and xgboost load their own
+    # (scipy's OpenBLAS, libgomp) on first use, and at 2 threads each the pool's workers oversubscribed the cores
+    code = ("import numpy as np\nfrom threadpoolctl import threadpool_info\nfrom saeprobe.run import probe_threads\n"
+            "from saeprobe.probes import fit_probe\n"
+            "X = np.random.default_rng(0).normal(size=(300, 8)); y = (X[:, 0] > 0).astype(int)\n"
+            "with probe_threads():\n"
+            "    for m in ('logreg', 'pca', 'knn', 'mlp'): fit_probe(m, X[:200], y[:200], X[200:], y[200:], engine='reference')\n"
+            "    print(sorted({(i['filepath'], i['num_threads']) for i in threadpool_info()}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    pools = eval(out.strip().splitlines()[-1])
+    assert any("openblas" in p for p, _ in pools) and {n for _, n in pools} == {1}, pools
