@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .core import SaeprobeError, default_cache_dir, log
+from .core import SaeprobeError, atomic_write, default_cache_dir, log
 from .evaluate import TIDY
 
 # %% auto #0
-__all__ = ['PUBLISHED_MODELS', 'PUBLISHED_URL', 'load_published', 'download_published', 'load_published_layers']
+__all__ = ['PUBLISHED_MODELS', 'PUBLISHED_URL', 'load_published', 'fetch_published_file', 'download_published',
+           'load_published_layers']
 
 # %% ../nbs/11_published.ipynb #c004
 PUBLISHED_MODELS = {"gemma-2-9b": 20, "gemma-2-2b": 12, "llama-3.1-8b": 16}   # model -> the layer its SAEs and figures use
@@ -73,24 +74,30 @@ def load_published(root: Path | str | None = None, models=None) -> pd.DataFrame:
                 raise SaeprobeError(f"{root / rel} does not have the paper's columns (missing {e}); see SPEC §12") from e
     return pd.concat(parts, ignore_index=True)
 
+def fetch_published_file(rel: str, dest: Path | None = None, *, hint: str = "pass a local copy with --published DIR",
+                         missing_ok: bool = False) -> Path | None:
+    "One file of the paper's repository (`rel` under `PUBLISHED_URL`) into `dest` (default: the cache), written atomically."
+    import urllib.request, urllib.error
+    p = (Path(dest) if dest else default_cache_dir() / "published") / rel
+    if p.exists(): return p
+    url = f"{PUBLISHED_URL}/{rel}"
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r: data = r.read()
+    except urllib.error.HTTPError as e:
+        if e.code == 404 and missing_ok: return None
+        raise SaeprobeError(f"could not download {url}: {e}; {hint}") from e
+    except (urllib.error.URLError, OSError) as e:
+        raise SaeprobeError(f"could not download {url} ({e}); offline? {hint}") from e
+    p.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(p, lambda tmp: tmp.write_bytes(data))
+    return p
+
 def download_published(dest: Path | None = None, models=None) -> Path:
     "Fetch the published CSVs into `dest` (default: the cache); a clear error when offline."
-    import urllib.request, urllib.error
     dest = Path(dest) if dest else default_cache_dir() / "published"
     for m in models or PUBLISHED_MODELS:
         for rel in _files(m).values():
-            p = dest / rel
-            if p.exists(): continue
-            p.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with urllib.request.urlopen(f"{PUBLISHED_URL}/{rel}", timeout=30) as r: data = r.read()
-            except urllib.error.HTTPError as e:
-                if e.code == 404: continue   # not every model has every file
-                raise SaeprobeError(f"could not download {PUBLISHED_URL}/{rel}: {e}; pass --published DIR") from e
-            except (urllib.error.URLError, OSError) as e:
-                raise SaeprobeError(f"could not download the paper's results from {PUBLISHED_URL} ({e}); "
-                                    "offline? pass a local copy with --published DIR") from e
-            tmp = p.with_suffix(".part"); tmp.write_bytes(data); tmp.replace(p)
+            fetch_published_file(rel, dest, missing_ok=True)   # not every model has every file
     return dest
 
 # %% ../nbs/11_published.ipynb #c008

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from .core import SaeprobeError, default_cache_dir, atomic_write, unknown
+from .core import SaeprobeError, unknown
 from .datasets import load_dataset, list_ood_datasets, check_dataset
 from .regimes import balanced_split, normal_split, regime_split
 from .sae import rank_latents
@@ -77,19 +77,9 @@ COLA_RELABELS = "investigate/87_glue_cola_investigate.csv"
 
 def fetch_relabels(dest: Path | None = None) -> Path:
     "The paper's CoLA relabel file, downloaded once into the cache (clear error offline)."
-    import urllib.request, urllib.error
-    from saeprobe.published import PUBLISHED_URL
-    p = Path(dest or default_cache_dir() / "published") / COLA_RELABELS
-    if p.exists(): return p
-    url = f"{PUBLISHED_URL}/{COLA_RELABELS}"
-    try:
-        with urllib.request.urlopen(url, timeout=30) as r: data = r.read()
-    except (urllib.error.URLError, OSError) as e:
-        raise SaeprobeError(f"could not download the CoLA relabel file from {url} ({e}); offline? pass a local "
-                            "copy (e.g. paper_results/investigate/87_glue_cola_investigate.csv) as relabels") from e
-    p.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(p, lambda tmp: tmp.write_bytes(data))
-    return p
+    from saeprobe.published import fetch_published_file
+    return fetch_published_file(COLA_RELABELS, dest, hint="pass a local copy (e.g. "
+                                "paper_results/investigate/87_glue_cola_investigate.csv) as relabels")
 
 def load_relabels(path: str | Path = "paper", label_column: str = "ensemble") -> pd.DataFrame:
     "Relabel file → columns `prompt, clean` (+ `original_target` when present); `'paper'` = the paper's file."

@@ -34,6 +34,15 @@ def test_bad_relabel_files_are_clear_errors(tmp_path, capsys):
     assert main(["study", "cola", "--profile", "smoke", "--cache-dir", str(tmp_path), "-p", "relabels", "/nonexistent.csv"]) == 2
     assert "does not exist" in capsys.readouterr().err
 
+def test_paper_relabels_offline_is_a_clear_error(tmp_path, monkeypatch):
+    import saeprobe.published as P
+    from saeprobe.studies import fetch_relabels
+    monkeypatch.setattr(P, "PUBLISHED_URL", "http://127.0.0.1:9/results")      # nothing listens on the discard port
+    with pytest.raises(SaeprobeError, match=r"could not download http://127.0.0.1:9/results/.*87_glue_cola.*offline\? "
+                                            r"pass a local copy \(e.g. paper_results/investigate"):
+        fetch_relabels(tmp_path)
+    assert not list(tmp_path.rglob("*.csv"))                                   # nothing half-written
+
 def test_multitoken_storage_is_ragged_and_bounded(smoke, tmp_path):
     from saeprobe.activations import ModelRef, load_model, tokenize
     from saeprobe.datasets import load_dataset
