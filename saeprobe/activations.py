@@ -5,12 +5,12 @@
 # %% ../nbs/02_activations.ipynb #c001
 from __future__ import annotations
 import functools, json, os, re, shutil, tempfile, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 import numpy as np
-from .core import (ArrayCache, SaeprobeError, atomic_write_json, default_cache_dir, file_sha256,
-                           hash_json, hash_strings, check_finite, package_versions, log)
+from .core import (ArrayCache, SaeprobeError, atomic_write_json, default_cache_dir,
+                           hash_strings, check_finite, package_versions, log)
 from .datasets import load_dataset
 
 # %% auto #0
@@ -135,7 +135,7 @@ def hook_name(layer: int) -> str:
 def build_tiny_model(path: Path, arch: str = "gemma3", n_layers: int = 3, d_model: int = 16, seed: int = 0) -> Path:
     "Write a tiny random causal LM of architecture `arch` with a byte tokenizer to `path`."
     import torch, transformers
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, processors
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast, AutoModelForCausalLM
     path = Path(path)
     # one token per character of latin-1 (256 "byte" tokens), plus the specials

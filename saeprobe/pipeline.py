@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 from .core import SaeprobeError, atomic_write_json, default_cache_dir, repo_root, unknown, log
 from .activations import EMBEDDED_MODEL, EMBEDDED_LAYER, model_name
-from .sae import EMBEDDED_SAE, SAERef
+from .sae import EMBEDDED_SAE
 from .run import RunConfig, make_smoke_fixtures
 from .regimes import REGIMES
 from .datasets import list_ood_datasets

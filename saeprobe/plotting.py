@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_plotting.ipynb #c001
 from __future__ import annotations
-import contextlib, json
+import contextlib
 from pathlib import Path
 from typing import Sequence
 import numpy as np

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field, asdict
-from typing import Any, Sequence
+from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 from .core import SaeprobeError, check_finite, unknown

@@ -4,10 +4,10 @@
 
 # %% ../nbs/03_sae.ipynb #c001
 from __future__ import annotations
-import functools, hashlib, json
+import functools, hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 from .core import ArrayCache, SaeprobeError, default_cache_dir, file_sha256, hash_json, package_versions, check_finite

@@ -8,7 +8,7 @@ import glob, gzip, json, random, shutil, subprocess, tempfile, time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 import numpy as np
-from .core import ArrayCache, SaeprobeError, atomic_write_json, default_cache_dir, hash_json, log
+from .core import ArrayCache, SaeprobeError, atomic_write_json, default_cache_dir, hash_json
 from .activations import LM, ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, check_layer, hook_name, run_to_layer
 
 # %% auto #0
@@ -137,7 +137,6 @@ def train_sae(acts: np.ndarray, *, hook: str, model: str, arch: str = "topk", d_
               l1: float = 5.0, epochs: float = 1.0, batch_size: int = 1024, lr: float = 4e-4, seed: int = 0):
     "Train a sae-lens SAE on `acts` [n, d_in]; returns the trained sae-lens training SAE."
     import torch
-    from sae_lens import SAE
     from sae_lens.config import SAETrainerConfig
     from sae_lens.training.sae_trainer import SAETrainer
     from sae_lens.registry import get_sae_training_class
