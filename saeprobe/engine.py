@@ -8,8 +8,9 @@ import numpy as np
 from .core import SaeprobeError
 
 # %% auto #0
-__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2', 'fista_l1',
-           'lipschitz_bound', 'logreg_grid', 'scores_metrics', 'fast_logreg', 'fast_pca', 'fast_knn', 'fast_xgboost']
+__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2',
+           'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'features_dtype', 'decision', 'proba',
+           'logreg_grid', 'scores_metrics', 'fast_logreg', 'fast_pca', 'fast_knn', 'fast_xgboost']
 
 # %% ../nbs/04a_engine.ipynb #c004
 def auc_rows(S, y) -> np.ndarray:
@@ -96,11 +97,105 @@ def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12,
         if not active.any(): break
     return w[:, :r], w[:, r], it
 
+# %% ../nbs/04a_engine.ipynb #c014b
+def _setulb_state(n: int, m: int) -> dict:
+    "Work arrays of scipy's L-BFGS-B routine for one problem of dimension `n` (memory `m`), as `_minimize_lbfgsb` makes them."
+    return dict(f=np.zeros((), np.float64), g=np.zeros(n), wa=np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m),
+                iwa=np.zeros(3 * n, np.int32), task=np.zeros(2, np.int32), ln_task=np.zeros(2, np.int32),
+                lsave=np.zeros(4, np.int32), isave=np.zeros(44, np.int32), dsave=np.zeros(29), nit=0, nfev=0)
+
+def lbfgsb_batch(fg, x0, max_iter: int = 1000, gtol: float = 1e-4, ftol: float = 64 * np.finfo(float).eps,
+                 m: int = 10, maxls: int = 50, gnorm=None):
+    """Minimise B problems with scipy's own L-BFGS-B at sklearn's `LogisticRegression(solver="lbfgs")` settings.
+    Each problem steps through scipy's reverse-communication routine (`setulb`, the code `scipy.optimize.minimize`
+    runs); each round evaluates every problem that waits for an objective in one call `fg(idx, X) -> (f (k,), G (k, n))`.
+    `gnorm(g)` replaces scipy's `max_j |g_j|` in the `gtol` test when the caller's coordinates are rotated (the test
+    is then done here, on the original coordinates). Returns (X (B, n), iterations (B,)), iterations counted as scipy."""
+    from scipy.optimize import _lbfgsb
+    X = np.array(x0, dtype=np.float64); B, n = X.shape
+    st = [_setulb_state(n, m) for _ in range(B)]
+    lo, hi, nbd = np.zeros(n), np.zeros(n), np.zeros(n, np.int32)          # no bounds
+    factr, pg = ftol / np.finfo(float).eps, (0.0 if gnorm is not None else gtol)
+    todo = list(range(B))
+    while todo:
+        want = []
+        for b in todo:
+            s, x = st[b], X[b]
+            if gnorm is not None and s["nfev"] == 1 and gnorm(s["g"]) <= gtol: continue   # scipy's test at x0
+            while True:
+                try:
+                    _lbfgsb.setulb(m, x, lo, hi, nbd, s["f"], s["g"], factr, pg, s["wa"], s["iwa"], s["task"],
+                                   s["lsave"], s["isave"], s["dsave"], maxls, s["ln_task"])
+                except TypeError as e:  # the C routine's signature of scipy >= 1.15 (the Fortran one differed)
+                    import scipy
+                    raise SaeprobeError(f"scipy {scipy.__version__}'s L-BFGS-B routine has another signature; the "
+                                        f"batched lbfgs needs scipy >= 1.15 ({e})") from e
+                if s["task"][0] == 3: want.append(b); break                 # it wants f and g at x
+                if s["task"][0] != 1: break                                 # converged, stopped or abnormal
+                s["nit"] += 1                                               # a new iterate
+                if s["nit"] >= max_iter or (gnorm is not None and gnorm(s["g"]) <= gtol): break
+        if not want: break
+        f, G = fg(want, X[want])
+        for i, b in enumerate(want):
+            st[b]["f"][...] = f[i]; st[b]["g"][:] = G[i]; st[b]["nfev"] += 1
+        todo = want
+    return X, np.array([s["nit"] for s in st])
+
+def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, promote: bool = True, device=None):
+    """sklearn's `LogisticRegression(C, max_iter, tol)` (lbfgs) for a batch of B problems on the rows of `X` (n, d):
+    problem b fits the rows where `M[b]` (B, n) is 1, with `lam[b] = 1/(C·n_b)` (sklearn's objective: mean log-loss
+    + lam·‖w‖²/2, intercept free); `cols[b]` (B, d) bool keeps some columns, the others stay exactly 0. Computed in
+    X's float dtype as sklearn does (float32 activations: a float32 objective). With fewer rows than columns the
+    iterates, which start at 0 and move along gradients `Xᵀr + lam·w`, stay in X's row space: solved there (r ≤ n
+    coordinates, same iterates up to rounding), with the `tol` test on the original coordinates. `promote`: the
+    penalty's gradient `lam·w` is added in float64 and rounded back, as happens in sklearn when C is a NumPy float64
+    (the paper's C grid: NumPy 2 promotes the product); False when C is a Python float (PCA's default C = 1).
+    Returns (W (B, d), c (B,), iterations (B,)) in float64."""
+    import torch
+    dev = get_device(device); Xn = np.asarray(X)
+    dt = torch.float32 if Xn.dtype == np.float32 else torch.float64
+    n, d = Xn.shape; X64 = torch.as_tensor(Xn, dtype=torch.float64, device=dev)
+    V = None
+    if cols is None and n < d:
+        _, sv, Vh = torch.linalg.svd(X64, full_matrices=False)
+        V = Vh[: max(int((sv > sv[0] * 1e-12).sum()), 1)].T                    # (d, r) orthonormal row-space basis
+        A = (X64 @ V).to(dt)
+    else: A = X64.to(dt)
+    r = A.shape[1]
+    y64 = torch.as_tensor(np.asarray(y), dtype=torch.float64, device=dev)
+    Mt = torch.as_tensor(np.asarray(M), dtype=dt, device=dev); nb = Mt.sum(1)
+    lam64 = torch.as_tensor(np.asarray(lam, dtype=np.float64), device=dev); lamd = lam64.to(dt)
+    Cm = None if cols is None else torch.as_tensor(np.asarray(cols), dtype=dt, device=dev)
+    def fg(idx, Wn):
+        idx = torch.as_tensor(idx, device=dev)
+        W = torch.as_tensor(Wn, device=dev).to(dt); w, c = W[:, :r], W[:, r]
+        z = (w @ A.T + c[:, None]).double()
+        # sklearn's HalfBinomialLoss: per-row loss and gradient in double from the raw score, stored in the dtype
+        loss = (z.clamp(min=0) - y64 * z + torch.log1p(torch.exp(-z.abs()))).to(dt)
+        e = torch.exp(-z.clamp(min=-37))
+        gp = torch.where(z > -37, ((1 - y64) - y64 * e) / (1 + e), torch.exp(z) - y64).to(dt)
+        Mi, ni = Mt[idx], nb[idx]
+        f = ((Mi * loss).sum(1) / ni).double() + 0.5 * lam64[idx] * (w * w).sum(1).double()
+        gp = Mi * gp / ni[:, None]
+        Gw = ((gp @ A).double() + lam64[idx, None] * w.double()).to(dt) if promote else gp @ A + lamd[idx, None] * w
+        G = torch.cat([Gw, gp.sum(1, keepdim=True)], 1)
+        if Cm is not None: G[:, :r] *= Cm[idx]
+        return f.cpu().numpy(), G.double().cpu().numpy()
+    Vn = None if V is None else V.cpu().numpy(); d_sqrt = np.sqrt(d)
+    def gnorm(g):  # max |gradient| in the original coordinates, V·g (V orthonormal: ‖g‖₂/√d ≤ max|V·g| ≤ ‖g‖₂)
+        g2 = float(np.sqrt(g @ g))
+        if g2 <= tol or g2 > tol * d_sqrt + abs(float(g[r])): return g2   # decided without the rotation
+        return max(float(np.abs(Vn @ g[:r]).max()), abs(float(g[r])))
+    W, nit = lbfgsb_batch(fg, np.zeros((Mt.shape[0], r + 1)), max_iter=max_iter, gtol=tol, gnorm=None if V is None else gnorm)
+    w = W[:, :r] if V is None else W[:, :r] @ Vn.T
+    return w, W[:, r], nit
+
 # %% ../nbs/04a_engine.ipynb #c016
 L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at the top
 # the engine's numeric recipe: bump when a change moves results, it enters every run's config hash so cached
-# results of an older engine are recomputed, not reused (2: L1 cap 5,000 -> 1,000 iterations)
-ENGINE_VERSION = 2
+# results of an older engine are recomputed, not reused (2: L1 cap 5,000 -> 1,000 iterations; 3: L2 fits by
+# sklearn's own lbfgs in the features' dtype, AUCs on float32 probabilities as the paper computes them)
+ENGINE_VERSION = 3
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
@@ -140,6 +235,8 @@ def lipschitz_bound(A) -> float:
     return float(torch.linalg.eigvalsh(G).max()) / 4 * 1.0001
 
 # %% ../nbs/04a_engine.ipynb #c019
+L2_SOLVERS = ("lbfgs", "newton")
+
 def _fold_masks(n, splits, dev):
     import torch
     M = torch.zeros(len(splits), n, dtype=torch.float64, device=dev)
@@ -153,49 +250,74 @@ def _cv_scores(S, y, splits) -> np.ndarray:
         out[:, f] = 0.5 if len(np.unique(y[tr])) < 2 else auc_rows(S[:, f, va], y[va])
     return out.mean(1)
 
-def _solve(A, y, M, lam, penalty, fixed=None, max_iter=L1_MAX_ITER, L=None, T=None, gtol=None, mu=None):
-    if penalty == "l2": return newton_l2(A, y, M, lam, fixed, gtol=gtol, T=T, mu=mu)[:2]
-    return fista_l1(A, y, M, lam, L if L is not None else lipschitz_bound(A), max_iter=max_iter)[:2]
+def features_dtype(X):
+    "The float dtype sklearn computes in for features `X`: float32 stays float32, everything else is float64."
+    return np.float32 if np.asarray(X).dtype == np.float32 else np.float64
+
+def decision(X, w, c, dtype):
+    "sklearn's `decision_function` (`X @ w + c`) for weights `w` (B, d) and intercepts `c` (B,), in `dtype`: (B, n)."
+    X = np.asarray(X, dtype=dtype); w = np.atleast_2d(np.asarray(w, dtype=dtype))
+    return w @ X.T + np.asarray(c, dtype=dtype).reshape(-1, 1)
+
+def proba(S, dtype):
+    "sklearn's `predict_proba[:, 1]` from decision scores: expit in the features' dtype (float32 saturates at 1 for S ≳ 17)."
+    from scipy.special import expit
+    return expit(np.asarray(S, dtype=dtype))
+
+def _check_solver(solver):
+    from saeprobe.core import unknown
+    if solver not in L2_SOLVERS: raise unknown("L2 solver", solver, L2_SOLVERS)
 
 def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
-                gtol: float | None = 1e-4):
-    """Paper's `find_best_reg` batched: (val AUC per C or None, chosen C, test scores, train scores).
-    `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does. L2 fits stop at sklearn's lbfgs tolerance
-    (`gtol`, its `tol=1e-4`; `None`: to convergence): on near-separable data at large C the optimum is far out
-    along a ray, and where along it a solver stops moves the AUC, so we stop where sklearn's rule would."""
+                gtol: float | None = 1e-4, solver: str = "lbfgs"):
+    """Paper's `find_best_reg` batched: (best mean val AUC or None, chosen C, test scores, train scores), scores being
+    sklearn's decision values in the features' dtype. `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does.
+    L2, `solver="lbfgs"`: sklearn's own optimiser (`lbfgs_l2`), all (C, fold) problems in one batch. `"newton"`: the
+    converged optimum in the principal-axes basis, stopped at sklearn's gradient rule (`gtol`, `None`: converged).
+    L1: FISTA, capped at `max_iter`. Folds are scored on `predict_proba`, as the paper scores them."""
     import torch
-    dev = get_device(device); y = np.asarray(y_train); n = len(y); yt = _t(y, dev)
-    if penalty == "l2":
-        mu, W, e = principal_basis(X_train, dev)
-        A = (_t(X_train, dev) - mu) @ W; At = (_t(X_test, dev) - mu) @ W
-        pen = lambda C: 1.0 / (C * e)
-        L = None; T = (W * e).T                     # gradient in z → gradient in the original coordinates
-    else:  # L1: columns centred (the free intercept absorbs the shift, so ‖w‖₁ is unchanged) and scaled to unit
-        # variance for conditioning; weights 1/(C·s_j) keep the penalty ‖w‖₁/C exactly
-        X, Xt = _t(X_train, dev), _t(X_test, dev)
-        m = X.mean(0); s = X.std(0, unbiased=False); live = s > 0; s = torch.where(live, s, torch.ones_like(s))
-        A, At = (X - m) / s, (Xt - m) / s
-        pen = lambda C: torch.where(live, 1.0 / (C * s), torch.full_like(s, 1e300))   # dead latents: thresholded to 0
-        L = lipschitz_bound(A); T = mu = None
+    _check_solver(solver)
+    dev = get_device(device); Xn = np.asarray(X_train); y = np.asarray(y_train); n = len(y); dt = features_dtype(Xn)
+    if penalty == "l2" and solver == "lbfgs":
+        def solve(M, C):
+            # the paper's C is a NumPy float64 from its grid; n <= 3 fits sklearn's default, the Python float 1.0
+            return lbfgs_l2(Xn, y, M, 1.0 / (C * M.sum(1)), max_iter=max_iter, promote=splits is not None, device=dev)[:2]
+    else:
+        yt = _t(y, dev)
+        if penalty == "l2":
+            mu, W, e = principal_basis(Xn, dev); A = (_t(Xn, dev) - mu) @ W
+            T = (W * e).T                                  # gradient in z → gradient in the original coordinates
+            def solve(M, C):
+                z, c, _ = newton_l2(A, yt, _t(M, dev), torch.stack([1.0 / (Ci * e) for Ci in C]), gtol=gtol, T=T, mu=mu)
+                w = z @ W.T
+                return w.cpu().numpy(), (c - w @ mu).cpu().numpy()
+        else:  # L1: columns centred (the free intercept absorbs the shift, so ‖w‖₁ is unchanged) and scaled to unit
+            # variance for conditioning; weights 1/(C·s_j) keep the penalty ‖w‖₁/C exactly
+            X = _t(Xn, dev); m = X.mean(0); s = X.std(0, unbiased=False); live = s > 0
+            s = torch.where(live, s, torch.ones_like(s)); A = (X - m) / s; L = lipschitz_bound(A)
+            def solve(M, C):
+                lam = torch.stack([torch.where(live, 1.0 / (Ci * s), torch.full_like(s, 1e300)) for Ci in C])  # dead: 0
+                z, c, _ = fista_l1(A, yt, _t(M, dev), lam, L, max_iter=max_iter)
+                w = z / s
+                return w.cpu().numpy(), (c - w @ m).cpu().numpy()
     val = None; best_C = 1.0
     if splits is not None:
-        M = _fold_masks(n, splits, dev); F = len(splits)
-        lam = torch.stack([pen(C) for C in Cs for _ in range(F)])
-        z, c = _solve(A, yt, M.repeat(len(Cs), 1), lam, penalty, max_iter=max_iter, L=L, T=T, gtol=gtol, mu=mu)
-        S = (z @ A.T + c[:, None]).reshape(len(Cs), F, n).cpu().numpy()
-        val = _cv_scores(S, y, splits)
+        F = len(splits); Mf = np.zeros((F, n))
+        for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
+        w, c = solve(np.tile(Mf, (len(Cs), 1)), np.repeat(np.asarray(Cs, dtype=np.float64), F))   # problem i·F + f
+        val = _cv_scores(proba(decision(Xn, w, c, dt), dt).reshape(len(Cs), F, n), y, splits)
         best_C = float(Cs[int(np.argmax(val))])
-    z, c = _solve(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), pen(best_C)[None], penalty, max_iter=max_iter,
-                  L=L, T=T, gtol=gtol, mu=mu)
-    test = (At @ z[0] + c[0]).cpu().numpy(); train = (A @ z[0] + c[0]).cpu().numpy()
-    return (None if val is None else float(np.max(val))), best_C, test, train
+    w, c = solve(np.ones((1, n)), np.array([best_C]))
+    return (None if val is None else float(np.max(val))), best_C, decision(X_test, w, c, dt)[0], decision(Xn, w, c, dt)[0]
 
 # %% ../nbs/04a_engine.ipynb #c020
-def scores_metrics(test_scores, y_test) -> tuple[float, float, float]:
-    "(AUC, accuracy, weighted F1) of decision scores; class 1 where the score is > 0, as sklearn's `predict`."
+def scores_metrics(test_scores, y_test, dtype=None) -> tuple[float, float, float]:
+    """(AUC, accuracy, weighted F1) of decision scores; class 1 where the score is > 0, as sklearn's `predict`.
+    With `dtype`, the AUC is taken on `proba(scores, dtype)`, as the paper takes it on `predict_proba`."""
     from sklearn.metrics import accuracy_score, f1_score
     pred = (np.asarray(test_scores) > 0).astype(int)
-    return (float(auc_rows(test_scores, y_test)[0]), float(accuracy_score(y_test, pred)),
+    p = test_scores if dtype is None else proba(test_scores, dtype)
+    return (float(auc_rows(p, y_test)[0]), float(accuracy_score(y_test, pred)),
             float(f1_score(y_test, pred, average="weighted")))
 
 # %% ../nbs/04a_engine.ipynb #c022
@@ -209,36 +331,46 @@ def _grid_log2(m: int) -> np.ndarray:
     "The paper's PCA-dimension and kNN-k grid: up to 10 log2-spaced integers from 1 to `m` (shared by both engines)."
     return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
 
-def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=L1_MAX_ITER):
+def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=L1_MAX_ITER,
+                solver: str = "lbfgs"):
     "`find_best_reg` on the batched engine: (test_auc, test_acc, test_f1, val_auc, C or None)."
-    val, C, test, train = logreg_grid(X_train, y_train, X_test, splits, Cs, penalty, device, max_iter)
-    if val is None: val = float(auc_rows(train, y_train)[0])
-    return (*scores_metrics(test, y_test), val, None if splits is None else C)
+    val, C, test, train = logreg_grid(X_train, y_train, X_test, splits, Cs, penalty, device, max_iter, solver=solver)
+    dt = features_dtype(X_train)
+    if val is None: val = float(auc_rows(proba(train, dt), y_train)[0])
+    return (*scores_metrics(test, y_test, dt), val, None if splits is None else C)
 
-def fast_pca(X_train, y_train, X_test, y_test, splits, device=None):
+def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str = "lbfgs"):
     """`find_best_pcareg` on the batched engine: standardise, principal axes once (exact, where sklearn's PCA
-    uses a seeded randomized SVD), then one batch of L2 (C = 1) fits for every (number of components, fold)."""
+    uses a randomized SVD), then one batch of L2 (C = 1) fits for every (number of components, fold): sklearn's
+    lbfgs on the PCA scores in the features' dtype (`solver="lbfgs"`), or Newton in the whitened basis."""
     import torch
+    _check_solver(solver)
     dev = get_device(device); Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train); n = len(y)
+    dt = features_dtype(X_train)
     m = min(Xs.shape[0], Xs.shape[1], 100)
     mu, W, e = principal_basis(Xs, dev)
     r = min(m, len(e)); W, e = W[:, :r], e[:r]
     A = (_t(Xs, dev) - mu) @ W; At = (_t(Xt, dev) - mu) @ W; yt = _t(y, dev)
-    T = torch.diag(torch.sqrt(e))                 # gradient in z → in PCA scores, where sklearn's lbfgs stops
+    se = torch.sqrt(e); P, Pt = (A * se).cpu().numpy(), (At * se).cpu().numpy()        # PCA scores, as `transform`
     cands = [int(c) for c in _grid_log2(m)] if splits is not None else [m]
-    fixed = torch.stack([torch.arange(r, device=dev) >= c for c in cands])        # components beyond c are off
+    def solve(M, cs):  # one problem per row of M, using the first cs[b] components; weights on the PCA scores
+        if solver == "lbfgs":
+            cols = np.arange(r)[None] < np.asarray(cs)[:, None]
+            return lbfgs_l2(P.astype(dt), y, M, 1.0 / M.sum(1), cols=cols, promote=False, device=dev)[:2]
+        fixed = torch.stack([torch.arange(r, device=dev) >= c for c in cs])         # components beyond c are off
+        z, b, _ = newton_l2(A, yt, _t(M, dev), (1.0 / e)[None].expand(len(cs), r).contiguous(), fixed, gtol=1e-4,
+                            T=torch.diag(se))              # gradient in z → in PCA scores, where sklearn's lbfgs stops
+        return (z / se).cpu().numpy(), b.cpu().numpy()
     val = None; c = cands[0]
     if splits is not None:
-        M = _fold_masks(n, splits, dev); F = len(splits)
-        z, b, _ = newton_l2(A, yt, M.repeat(len(cands), 1), (1.0 / e)[None].expand(len(cands) * F, r).contiguous(),
-                            fixed.repeat_interleave(F, 0), gtol=1e-4, T=T)
-        S = (z @ A.T + b[:, None]).reshape(len(cands), F, n).cpu().numpy()
-        scores = _cv_scores(S, y, splits); i = int(np.argmax(scores)); c, val = cands[i], float(scores[i])
-    ci = cands.index(c)
-    z, b, _ = newton_l2(A, yt, torch.ones(1, n, dtype=A.dtype, device=dev), (1.0 / e)[None], fixed[ci:ci + 1], gtol=1e-4, T=T)
-    test = (At @ z[0] + b[0]).cpu().numpy()
-    if val is None: val = float(auc_rows((A @ z[0] + b[0]).cpu().numpy(), y)[0])
-    return (*scores_metrics(test, y_test), val, int(c))
+        F = len(splits); Mf = np.zeros((F, n))
+        for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
+        w, b = solve(np.tile(Mf, (len(cands), 1)), np.repeat(cands, F))
+        scores = _cv_scores(proba(decision(P, w, b, dt), dt).reshape(len(cands), F, n), y, splits)
+        i = int(np.argmax(scores)); c, val = cands[i], float(scores[i])
+    w, b = solve(np.ones((1, n)), [c])
+    if val is None: val = float(auc_rows(proba(decision(P, w, b, dt), dt), y)[0])
+    return (*scores_metrics(decision(Pt, w, b, dt)[0], y_test, dt), val, int(c))
 
 def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
     "`find_best_knn` on the batched engine: one distance matrix, one sort, every k and fold read from it."

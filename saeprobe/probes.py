@@ -13,9 +13,9 @@ from .core import SaeprobeError, check_finite, unknown
 from . import engine as E
 
 # %% auto #0
-__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'resolve_engine',
-           'ProbeResult', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs',
-           'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
+__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA',
+           'resolve_engine', 'ProbeResult', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv', 'fit_pca', 'fit_knn',
+           'xgb_configs', 'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
@@ -23,20 +23,24 @@ SAE_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 METHODS = ("logreg", "pca", "knn", "xgboost", "mlp", "sae")
 ENGINES = ("auto", "fast", "reference")
 
+# the reference path's numeric recipe (enters run hashes like `engine.ENGINE_VERSION`; 2: the final logreg fit
+# gets the chosen C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it)
+REFERENCE_VERSION = 2
+
 def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> str:
     """The implementation `engine` means for one fit. `auto` takes the one `bench/probe_engine.py` measured faster
-    on one CPU thread: the batched engine for SAE probes, XGBoost and every fit with fewer than 128 training rows
-    (6-fold / leave-2-out CV: many small fits, where batching wins 4-20x); the paper's sklearn code for the dense
-    baselines at n >= 128, where a single fold's exact Newton solve (n·d² per step) costs more than sklearn's
-    early-stopped lbfgs. The MLP is always sklearn's."""
+    on one CPU thread: the batched engine for logistic regression and SAE probes at every size, for XGBoost, and for
+    every fit with fewer than 128 training rows (6-fold / leave-2-out CV: many small fits, where batching wins);
+    the paper's sklearn code for PCA and kNN at n >= 128 (one hold-out fold: nothing to batch, measured at
+    0.9-1.3x). The MLP is always sklearn's."""
     if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
     if method == "mlp": return "reference"
     if engine != "auto": return engine
-    if method in ("sae", "xgboost") or n_train < 128: return "fast"
+    if method in ("sae", "xgboost", "logreg") or n_train < 128: return "fast"
     return "reference"
 _COMMON = {"engine", "device"}
-_OPTIONS = {"logreg": _COMMON, "pca": _COMMON, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},
-            "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter"}}
+_OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},
+            "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter", "solver"}}
 
 @dataclass
 class ProbeResult:
@@ -128,14 +132,14 @@ def logreg_cv_model(X_train, y_train, penalty: str = "l2", seed: int = 1, cv_see
     splits = cv_splits(y_train, cv_seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # the paper's max_iter=1000 often stops early with saga
-        # the CV fits get C as a numpy float64 (from `Cs`), the final fit a Python float. On float32 activations
-        # this is not cosmetic: under NumPy 2 promotion the float64 C upcasts sklearn's computation, and AUCs move
-        # by ~1e-3. Kept as it was measured; which to use is a question for the probe-engine issue.
+        # every fit gets C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it (n <= 3: the
+        # Python float 1.0). On float32 activations this is not cosmetic: under NumPy 2 promotion a float64 C
+        # upcasts part of sklearn's gradient, and AUCs move by ~1e-3.
         best_C, val = (None, None) if splits is None else \
-            _search(list(Cs), lambda C: _logreg(C, penalty, seed, max_iter), X_train, y_train, splits)
-        best_C = None if best_C is None else float(best_C)
+            _search([np.float64(C) for C in Cs], lambda C: _logreg(C, penalty, seed, max_iter), X_train, y_train, splits)
         perm = np.random.RandomState(seed).permutation(len(y_train))
         final = _logreg(best_C if best_C is not None else 1.0, penalty, seed, max_iter).fit(X_train[perm], y_train[perm])
+        best_C = None if best_C is None else float(best_C)
     return final, best_C, val
 
 def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
@@ -241,16 +245,23 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     if bad: raise SaeprobeError(f"unknown option(s) {sorted(bad)} for method {method!r}; valid: {sorted(_OPTIONS[method]) or 'none'}")
     device = options.get("device")
     engine = resolve_engine(options.get("engine", "auto"), method, X_train.shape[0], X_train.shape[1])
+    solver = options.get("solver", "lbfgs")
+    E._check_solver(solver)
+    if solver != "lbfgs" and (engine != "fast" or (method == "sae" and options.get("penalty", "l1") != "l2")):
+        raise SaeprobeError(f"solver={solver!r} is a batched-engine L2 solver; it needs engine='fast' (got {engine!r})"
+                            + (" and penalty='l2' (L1 SAE probes use FISTA)" if method == "sae" else ""))
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
     fast = engine == "fast"
     if method != "sae": X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     if method == "logreg":
-        if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), C_GRID, "l2", device)
+        if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), C_GRID, "l2",
+                                                       device, solver=solver)
         else: auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
         return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, engine=engine))
     if method in ("pca", "knn"):
         f = {"pca": E.fast_pca, "knn": E.fast_knn}[method] if fast else {"pca": fit_pca, "knn": fit_knn}[method]
-        auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), device) if fast else \
+        kw = {"solver": solver} if method == "pca" else {}
+        auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), device, **kw) if fast else \
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
     if method == "xgboost":
@@ -285,7 +296,8 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         # kept sparse: saga's cost per epoch is then proportional to the non-zeros (L0 ≪ k), same objective
         a, b = Xtr[:, idx].tocsr(), Xte[:, idx].tocsr()
         if binarize: a, b = (a > 1).astype(np.float32), (b > 1).astype(np.float32)
-        if fast: auc, acc, f1, val, C = E.fast_logreg(a.toarray(), y_train, b.toarray(), y_test, splits, C_GRID, penalty, device, max_iter)
+        if fast: auc, acc, f1, val, C = E.fast_logreg(a.toarray(), y_train, b.toarray(), y_test, splits, C_GRID, penalty, device,
+                                                       max_iter, solver=solver)
         else: auc, acc, f1, val, C = fit_logreg_cv(a, y_train, b, y_test, penalty, seed=1, cv_seed=seed, max_iter=max_iter)
         out.append(ProbeResult("sae", auc, acc, f1, val, dict(C=C, k=int(kk), penalty=penalty, ranking=ranking,
                                                               binarize=bool(binarize), latents=idx.tolist(), engine=engine), k=int(kk)))

@@ -15,6 +15,7 @@ from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activatio
 from .sae import SAERef, EMBEDDED_SAE, load_sae, check_sae, sae_latents
 from .probes import fit_probe, SAE_KS, METHODS, ENGINES
 from .engine import ENGINE_VERSION
+from .probes import REFERENCE_VERSION
 from .regimes import REGIMES, regime_split, regime_values
 from .datasets import list_ood_datasets
 
@@ -76,6 +77,7 @@ class RunConfig:
         d["model_revision"] = ModelRef(self.model, self.revision).resolved_revision()
         if self.sae is not None: d["sae_fingerprint"] = SAERef(self.sae).fingerprint()
         if self.engine != "reference": d["engine_version"] = ENGINE_VERSION   # the batched engine's numeric recipe
+        d["reference_version"] = REFERENCE_VERSION   # the sklearn path's (every engine runs some of it: the MLP)
         d["probe_threads"] = PROBE_THREADS
         return d
     def config_hash(self) -> str:
