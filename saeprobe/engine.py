@@ -5,7 +5,7 @@
 # %% ../nbs/04a_engine.ipynb #c001
 from __future__ import annotations
 import numpy as np
-from .core import SaeprobeError
+from .core import SaeprobeError, unknown
 
 # %% auto #0
 __all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2',
@@ -237,12 +237,6 @@ def lipschitz_bound(A) -> float:
 # %% ../nbs/04a_engine.ipynb #c019
 L2_SOLVERS = ("lbfgs", "newton")
 
-def _fold_masks(n, splits, dev):
-    import torch
-    M = torch.zeros(len(splits), n, dtype=torch.float64, device=dev)
-    for f, (tr, _) in enumerate(splits): M[f, torch.as_tensor(np.asarray(tr), device=dev)] = 1
-    return M
-
 def _cv_scores(S, y, splits) -> np.ndarray:
     "Mean validation AUC per candidate; `S` (n_candidates, n_folds, n) holds every candidate's scores."
     out = np.zeros((S.shape[0], len(splits)))
@@ -264,8 +258,23 @@ def proba(S, dtype):
     from scipy.special import expit
     return expit(np.asarray(S, dtype=dtype))
 
+def _cv_select(solve, cands, X, y, splits, dtype):
+    """The paper's search over `cands` (C values, numbers of components) for a logistic model: one batch
+    `solve(M, cand) -> (w (B, d), c (B,))` over every (candidate, fold) — `M` (B, n) the training-row masks,
+    `cand` (B,) each problem's candidate, problem i·F + f — folds scored on `predict_proba` in `dtype`, the first
+    best candidate refit on all rows. `splits=None` (n ≤ 3): `cands[0]`, no CV.
+    Returns (best mean val AUC or None, chosen candidate, w (1, d), c (1,))."""
+    n = len(y); val, best = None, cands[0]
+    if splits is not None:
+        F = len(splits); Mf = np.zeros((F, n))
+        for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
+        w, c = solve(np.tile(Mf, (len(cands), 1)), np.repeat(np.asarray(cands), F))
+        scores = _cv_scores(proba(decision(X, w, c, dtype), dtype).reshape(len(cands), F, n), y, splits)
+        i = int(np.argmax(scores)); best, val = cands[i], float(scores[i])
+    w, c = solve(np.ones((1, n)), np.asarray([best]))
+    return val, best, w, c
+
 def _check_solver(solver):
-    from saeprobe.core import unknown
     if solver not in L2_SOLVERS: raise unknown("L2 solver", solver, L2_SOLVERS)
 
 def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
@@ -277,7 +286,7 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
     L1: FISTA, capped at `max_iter`. Folds are scored on `predict_proba`, as the paper scores them."""
     import torch
     _check_solver(solver)
-    dev = get_device(device); Xn = np.asarray(X_train); y = np.asarray(y_train); n = len(y); dt = features_dtype(Xn)
+    dev = get_device(device); Xn = np.asarray(X_train); y = np.asarray(y_train); dt = features_dtype(Xn)
     if penalty == "l2" and solver == "lbfgs":
         def solve(M, C):
             # the paper's C is a NumPy float64 from its grid; n <= 3 fits sklearn's default, the Python float 1.0
@@ -300,15 +309,8 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
                 z, c, _ = fista_l1(A, yt, _t(M, dev), lam, L, max_iter=max_iter)
                 w = z / s
                 return w.cpu().numpy(), (c - w @ m).cpu().numpy()
-    val = None; best_C = 1.0
-    if splits is not None:
-        F = len(splits); Mf = np.zeros((F, n))
-        for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
-        w, c = solve(np.tile(Mf, (len(Cs), 1)), np.repeat(np.asarray(Cs, dtype=np.float64), F))   # problem i·F + f
-        val = _cv_scores(proba(decision(Xn, w, c, dt), dt).reshape(len(Cs), F, n), y, splits)
-        best_C = float(Cs[int(np.argmax(val))])
-    w, c = solve(np.ones((1, n)), np.array([best_C]))
-    return (None if val is None else float(np.max(val))), best_C, decision(X_test, w, c, dt)[0], decision(Xn, w, c, dt)[0]
+    val, best_C, w, c = _cv_select(solve, [1.0] if splits is None else [float(C) for C in Cs], Xn, y, splits, dt)
+    return val, best_C, decision(X_test, w, c, dt)[0], decision(Xn, w, c, dt)[0]
 
 # %% ../nbs/04a_engine.ipynb #c020
 def scores_metrics(test_scores, y_test, dtype=None) -> tuple[float, float, float]:
@@ -345,7 +347,7 @@ def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str 
     lbfgs on the PCA scores in the features' dtype (`solver="lbfgs"`), or Newton in the whitened basis."""
     import torch
     _check_solver(solver)
-    dev = get_device(device); Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train); n = len(y)
+    dev = get_device(device); Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
     dt = features_dtype(X_train)
     m = min(Xs.shape[0], Xs.shape[1], 100)
     mu, W, e = principal_basis(Xs, dev)
@@ -361,14 +363,7 @@ def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str 
         z, b, _ = newton_l2(A, yt, _t(M, dev), (1.0 / e)[None].expand(len(cs), r).contiguous(), fixed, gtol=1e-4,
                             T=torch.diag(se))              # gradient in z → in PCA scores, where sklearn's lbfgs stops
         return (z / se).cpu().numpy(), b.cpu().numpy()
-    val = None; c = cands[0]
-    if splits is not None:
-        F = len(splits); Mf = np.zeros((F, n))
-        for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
-        w, b = solve(np.tile(Mf, (len(cands), 1)), np.repeat(cands, F))
-        scores = _cv_scores(proba(decision(P, w, b, dt), dt).reshape(len(cands), F, n), y, splits)
-        i = int(np.argmax(scores)); c, val = cands[i], float(scores[i])
-    w, b = solve(np.ones((1, n)), [c])
+    val, c, w, b = _cv_select(solve, cands, P, y, splits, dt)
     if val is None: val = float(auc_rows(proba(decision(P, w, b, dt), dt), y)[0])
     return (*scores_metrics(decision(Pt, w, b, dt)[0], y_test, dt), val, int(c))
 
