@@ -9,7 +9,7 @@ for PCA, whose paper code is unseeded, also the mean |ΔAUC| between two runs of
 With `--protocol`, also times the normal setting end to end (all cached datasets × 5 baselines + the SAE k-list)
 with our engine, and extrapolates the paper's cost from its per-dataset times measured here.
 
-    python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3] [--sae-max-iter N [N ...]]
+    python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3] [--sae-solvers saga fista]
 """
 import argparse, os, sys, time
 
@@ -23,9 +23,9 @@ def main(argv=None):
     ap.add_argument("--xgb-datasets", type=int, default=3, help="XGBoost (slow in the paper's code) on this many datasets")
     ap.add_argument("--ks", nargs="*", type=int, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
     ap.add_argument("--engine", default="fast", help="fast | auto | reference (ours)")
-    ap.add_argument("--sae-max-iter", type=int, nargs="*", default=[],
-                    help="our L1 iteration budgets: the first gives the 'sae' rows (default: the engine's, 1000), "
-                         "each further N adds 'sae_itN' rows against the same paper run")
+    ap.add_argument("--sae-solvers", nargs="*", default=["saga", "fista"],
+                    help="our L1 solvers, each against the same paper run: rows 'sae' (saga, the default) and 'sae_<solver>'")
+    ap.add_argument("--sae-max-iter", type=int, default=None, help="our L1 budget (saga epochs / FISTA iterations; default 1000)")
     ap.add_argument("--cache-dir", default="")
     ap.add_argument("--json", default="", help="also write the per-case rows here")
     a = ap.parse_args(argv)
@@ -41,7 +41,12 @@ def main(argv=None):
     cfg, _ = config_for("full", cache_dir=a.cache_dir)
     names = cached_datasets(cfg, a.datasets, a.max_datasets)
     print(f"# {len(names)} datasets, sizes {a.sizes}, threads {a.threads}, model {cfg.model_ref.name} layer {cfg.layer}")
-    budgets = [(f"sae_it{n}" if i else "sae", {"max_iter": n}) for i, n in enumerate(a.sae_max_iter)] or [("sae", {})]
+    # ours with the paper run's seed: sae-probes passes its run seed (42) to find_best_reg, which seeds saga with it
+    it = {} if a.sae_max_iter is None else {"max_iter": a.sae_max_iter}
+    budgets = [("sae" if s == "saga" else f"sae_{s}", dict(it, solver=s, model_seed=42)) for s in a.sae_solvers]
+    if "sae" in a.methods:   # load the compiled saga once, outside the timings (numba's on-disk cache; ~0.5 s)
+        from saeprobe.saga import saga_l1
+        saga_l1(np.ones((2, 1), np.float32), [0, 1], [([0, 1], 1, 1.0)])
     rows = []
     for di, ds in enumerate(names):
         y, X, Z = load(cfg, ds)

@@ -1,6 +1,6 @@
 """Merge the per-case JSON rows written by `probe_engine.py --json` (e.g. from runs split over cores) into its tables.
 
-    python bench/summarize.py rows_a.json rows_b.json
+    python bench/summarize.py probe_engine_rows_l2.json probe_engine_rows_sae.json
 """
 import sys
 import pandas as pd

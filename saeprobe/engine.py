@@ -10,9 +10,10 @@ import numpy as np
 from .core import SaeprobeError, unknown
 
 # %% auto #0
-__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2',
+__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'L1_SOLVERS', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2',
            'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'features_dtype', 'decision', 'proba',
-           'logreg_grid', 'scores_metrics', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn', 'fast_xgboost']
+           'logreg_grid', 'scores_metrics', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn', 'fast_xgboost',
+           'fast_sae_saga']
 
 # %% ../nbs/04a_engine.ipynb #c004
 def auc_rows(S, y) -> np.ndarray:
@@ -222,7 +223,8 @@ L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at 
 # the engine's numeric recipe: bump when a change moves results, it enters every run's config hash so cached
 # results of an older engine are recomputed, not reused (2: L1 cap 5,000 -> 1,000 iterations; 3: L2 fits by
 # sklearn's own lbfgs in the features' dtype, AUCs on float32 probabilities as the paper computes them; 4: that
-# objective in NumPy on a CPU, loss and gradient from one exp per row: rounding-level changes that can flip a C)
+# objective in NumPy on a CPU, loss and gradient from one exp per row: rounding-level changes that can flip a C;
+# and L1 SAE probes by the paper's saga, bit for bit, instead of FISTA)
 ENGINE_VERSION = 4
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
@@ -306,14 +308,16 @@ def _check_solver(solver):
     if solver not in L2_SOLVERS: raise unknown("L2 solver", solver, L2_SOLVERS)
 
 def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
-                gtol: float | None = 1e-4, solver: str = "lbfgs"):
+                gtol: float | None = 1e-4, solver: str | None = None):
     """Paper's `find_best_reg` batched: (best mean val AUC or None, chosen C, test scores, train scores), scores being
     sklearn's decision values in the features' dtype. `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does.
     L2, `solver="lbfgs"`: sklearn's own optimiser (`lbfgs_l2`), all (C, fold) problems in one batch. `"newton"`: the
     converged optimum in the principal-axes basis, stopped at sklearn's gradient rule (`gtol`, `None`: converged).
-    L1: FISTA, capped at `max_iter`. Folds are scored on `predict_proba`, as the paper scores them."""
+    L1: FISTA (`solver="fista"`, its only solver here; the paper's saga is `fast_sae_saga`), capped at `max_iter`.
+    Folds are scored on `predict_proba`, as the paper scores them."""
     import torch
-    _check_solver(solver)
+    if penalty == "l2": solver = solver or "lbfgs"; _check_solver(solver)
+    elif (solver or "fista") != "fista": raise unknown("logreg_grid L1 solver", solver, ("fista",))
     dev = get_device(device); Xn = np.asarray(X_train); y = np.asarray(y_train); dt = features_dtype(Xn)
     if penalty == "l2" and solver == "lbfgs":
         def solve(M, C):
@@ -362,7 +366,7 @@ def _grid_log2(m: int) -> np.ndarray:
     return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
 
 def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=L1_MAX_ITER,
-                solver: str = "lbfgs"):
+                solver: str | None = None):
     "`find_best_reg` on the batched engine: (test_auc, test_acc, test_f1, val_auc, C or None)."
     val, C, test, train = logreg_grid(X_train, y_train, X_test, splits, Cs, penalty, device, max_iter, solver=solver)
     dt = features_dtype(X_train)
@@ -462,3 +466,41 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     model = train(configs[i], xgboost.DMatrix(Xs, label=y, nthread=n_threads), n_threads)   # the final fit uses every core
     pr = model.predict(xgboost.DMatrix(Xt, nthread=n_threads))
     return (*scores_metrics(pr - 0.5, y_test), float(scores[i]), i)
+
+# %% ../nbs/04a_engine.ipynb #c026
+L1_SOLVERS = ("saga", "fista")
+
+def fast_sae_saga(X_train, y_train, X_test, y_test, splits, ks, Cs, seed: int = 1, max_iter: int = L1_MAX_ITER):
+    """The paper's SAE probes for every k of a list: `find_best_reg(penalty="l1")` on the top-k latents — `X_train`,
+    `X_test` (dense or scipy sparse) with the latents in ranking order — with its saga bit for bit (`saga_l1`): every (k, C, fold) fit
+    in one compiled run, folds scored on float32 `predict_proba`, the first best C refit on the training rows shuffled
+    by `RandomState(seed)`. `splits=None` (n ≤ 3): C = 1, no CV. Returns one (test_auc, test_acc, test_f1, val_auc,
+    C or None) per k."""
+    import scipy.sparse as sp
+    from saeprobe.saga import saga_l1
+    y = np.asarray(y_train); dt = np.float32 if X_train.dtype == np.float32 else np.float64
+    first = {}   # the first k columns, dense: what the paper's probes see
+    def cols(M, k):
+        if (id(M), k) not in first: first[id(M), k] = (M[:, :k].toarray() if sp.issparse(M) else np.asarray(M)[:, :k]).astype(dt)
+        return first[id(M), k]
+    cands = [1.0] if splits is None else list(Cs)
+    best = {k: (cands[0], None) for k in ks}
+    if splits is not None:   # folds with one class are not fitted: the paper scores them 0.5 (`_cv_scores`)
+        live = [f for f, (tr, _) in enumerate(splits) if len(np.unique(y[tr])) == 2]
+        probs = [(k, i, f) for k in ks for i in range(len(cands)) for f in live]
+        W, c, _ = saga_l1(X_train, y, [(splits[f][0], k, cands[i]) for k, i, f in probs], seed, max_iter)
+        for k in ks:
+            S = np.zeros((len(cands), len(splits), len(y)))
+            idx = [b for b, (kk, _, _) in enumerate(probs) if kk == k]
+            P = proba(decision(cols(X_train, k), W[idx, :k], c[idx], dt), dt)
+            for b, pb in zip(idx, P): S[probs[b][1], probs[b][2]] = pb
+            sc = _cv_scores(S, y, splits); i = int(np.argmax(sc)); best[k] = (cands[i], float(sc[i]))
+    perm = np.random.RandomState(seed).permutation(len(y))
+    W, c, _ = saga_l1(X_train, y, [(perm, k, best[k][0]) for k in ks], seed, max_iter)
+    out = []
+    for b, k in enumerate(ks):
+        val = best[k][1]
+        if val is None: val = float(auc_rows(proba(decision(cols(X_train, k), W[b, :k], c[b], dt), dt), y)[0])
+        out.append((*scores_metrics(decision(cols(X_test, k), W[b, :k], c[b], dt)[0], y_test, dt), val,
+                    None if splits is None else float(best[k][0])))
+    return out

@@ -24,23 +24,21 @@ METHODS = ("logreg", "pca", "knn", "xgboost", "mlp", "sae")
 ENGINES = ("auto", "fast", "reference")
 
 # the reference path's numeric recipe (enters run hashes like `engine.ENGINE_VERSION`; 2: the final logreg fit
-# gets the chosen C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it)
-REFERENCE_VERSION = 2
+# gets the chosen C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it; 3: SAE probes
+# fit dense latents, as the paper does — sklearn's saga on sparse input takes another path)
+REFERENCE_VERSION = 3
 
 def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> str:
     """The implementation `engine` means for one fit. `auto` takes the one `bench/probe_engine.py` measured faster
-    on one CPU thread: the batched engine for logistic regression and SAE probes at every size, for XGBoost, and for
-    every fit with fewer than 128 training rows (6-fold / leave-2-out CV: many small fits, where batching wins);
-    the paper's sklearn code for PCA and kNN at n >= 128 (one hold-out fold: nothing to batch, measured at
-    0.9-1.3x). The MLP is always sklearn's."""
+    on one CPU thread: the batched engine for every method at every size (2026-12-03, ENGINE_VERSION 4: kNN 2.5x and
+    PCA 1.1-1.3x at n = 1024, the smallest gains; until ENGINE_VERSION 3 PCA and kNN at n >= 128 were slower batched
+    and `auto` ran the paper's code for them). The MLP is always sklearn's."""
     if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
     if method == "mlp": return "reference"
-    if engine != "auto": return engine
-    if method in ("sae", "xgboost", "logreg") or n_train < 128: return "fast"
-    return "reference"
+    return "fast" if engine == "auto" else engine
 _COMMON = {"engine", "device"}
 _OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},
-            "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter", "solver"}}
+            "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter", "solver", "model_seed"}}
 
 @dataclass
 class ProbeResult:
@@ -245,11 +243,13 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     if bad: raise SaeprobeError(f"unknown option(s) {sorted(bad)} for method {method!r}; valid: {sorted(_OPTIONS[method]) or 'none'}")
     device = options.get("device")
     engine = resolve_engine(options.get("engine", "auto"), method, X_train.shape[0], X_train.shape[1])
-    solver = options.get("solver", "lbfgs")
-    E._check_solver(solver)
-    if solver != "lbfgs" and (engine != "fast" or (method == "sae" and options.get("penalty", "l1") != "l2")):
-        raise SaeprobeError(f"solver={solver!r} is a batched-engine L2 solver; it needs engine='fast' (got {engine!r})"
-                            + (" and penalty='l2' (L1 SAE probes use FISTA)" if method == "sae" else ""))
+    l1 = method == "sae" and options.get("penalty", "l1") == "l1"
+    solvers = E.L1_SOLVERS if l1 else E.L2_SOLVERS          # the first is the default: the paper's optimiser
+    solver = options.get("solver", solvers[0])
+    if solver not in solvers: raise unknown(("L1" if l1 else "L2") + " solver", solver, solvers)
+    if solver != solvers[0] and engine != "fast":
+        raise SaeprobeError(f"solver={solver!r} is a batched-engine solver; it needs engine='fast' (got {engine!r}: "
+                            f"sklearn's {solvers[0]}, the paper's)")
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
     fast = engine == "fast"
     if method != "sae": X_train, X_test = np.asarray(X_train), np.asarray(X_test)
@@ -277,10 +277,12 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         return ProbeResult(method, auc, acc, f1, val, dict(p, engine="reference"))
     k = options.get("k", list(SAE_KS)); penalty = options.get("penalty", "l1")
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
-    max_iter = options.get("max_iter", E.L1_MAX_ITER)
+    max_iter = options.get("max_iter", E.L1_MAX_ITER); model_seed = options.get("model_seed", 1)
     if penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {penalty!r}; valid: 'l1', 'l2'")
     if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 1:
         raise SaeprobeError(f"max_iter={max_iter!r} must be a positive integer (L1 iterations / saga epochs; the paper's: 1000)")
+    if not isinstance(model_seed, (int, np.integer)) or isinstance(model_seed, bool) or model_seed < 0:
+        raise SaeprobeError(f"model_seed={model_seed!r} must be a non-negative integer (saga's random_state; the paper's: 1)")
     if ranking not in RANKINGS: raise SaeprobeError(f"unknown ranking {ranking!r}; valid: {RANKINGS}")
     ks = [k] if np.isscalar(k) else list(k)
     d = X_train.shape[1]
@@ -290,15 +292,17 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     order = rank_latents(X_train, y_train, ranking)
     Xtr, Xte = (sp.csr_matrix(X_train), sp.csr_matrix(X_test))
     splits = cv_splits(y_train, seed) if fast else None
-    out = []
-    for kk in ks:
-        idx = order[:kk]
-        # kept sparse: saga's cost per epoch is then proportional to the non-zeros (L0 ≪ k), same objective
-        a, b = Xtr[:, idx].tocsr(), Xte[:, idx].tocsr()
-        if binarize: a, b = (a > 1).astype(np.float32), (b > 1).astype(np.float32)
-        if fast: auc, acc, f1, val, C = E.fast_logreg(a.toarray(), y_train, b.toarray(), y_test, splits, C_GRID, penalty, device,
-                                                       max_iter, solver=solver)
-        else: auc, acc, f1, val, C = fit_logreg_cv(a, y_train, b, y_test, penalty, seed=1, cv_seed=seed, max_iter=max_iter)
-        out.append(ProbeResult("sae", auc, acc, f1, val, dict(C=C, k=int(kk), penalty=penalty, ranking=ranking,
-                                                              binarize=bool(binarize), latents=idx.tolist(), engine=engine), k=int(kk)))
+    top = order[:max(ks)]   # the latents in ranking order: the top k are the first k columns
+    A, B = Xtr[:, top].tocsr(), Xte[:, top].tocsr()
+    if binarize: A, B = (A > 1).astype(np.float32), (B > 1).astype(np.float32)
+    if fast and solver == "saga": res = E.fast_sae_saga(A, y_train, B, y_test, splits, ks, C_GRID, model_seed, max_iter)
+    # the reference fits dense arrays, as the paper does: on sparse input sklearn's saga takes another path (lazy
+    # updates, intercept decay 0.01) and stops elsewhere
+    elif fast: res = [E.fast_logreg(A[:, :kk].toarray(), y_train, B[:, :kk].toarray(), y_test, splits, C_GRID, penalty,
+                                    device, max_iter, solver=solver) for kk in ks]
+    else: res = [fit_logreg_cv(A[:, :kk].toarray(), y_train, B[:, :kk].toarray(), y_test, penalty, seed=model_seed,
+                               cv_seed=seed, max_iter=max_iter) for kk in ks]
+    out = [ProbeResult("sae", auc, acc, f1, val, dict(C=C, k=int(kk), penalty=penalty, ranking=ranking, binarize=bool(binarize),
+                                                      latents=order[:kk].tolist(), engine=engine), k=int(kk))
+           for kk, (auc, acc, f1, val, C) in zip(ks, res)]
     return out[0] if np.isscalar(k) else out
