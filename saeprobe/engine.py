@@ -275,8 +275,9 @@ def _cv_scores(S, y, splits) -> np.ndarray:
     return out.mean(1)
 
 def features_dtype(X):
-    "The float dtype sklearn computes in for features `X`: float32 stays float32, everything else is float64."
-    return np.float32 if np.asarray(X).dtype == np.float32 else np.float64
+    "The float dtype sklearn computes in for features `X` (an array or a scipy sparse matrix): float32 stays float32, everything else is float64."
+    dt = X.dtype if hasattr(X, "dtype") else np.asarray(X).dtype
+    return np.float32 if dt == np.float32 else np.float64
 
 def decision(X, w, c, dtype):
     "sklearn's `decision_function` (`X @ w + c`) for weights `w` (B, d) and intercepts `c` (B,), in `dtype`: (B, n)."
@@ -478,11 +479,9 @@ def fast_sae_saga(X_train, y_train, X_test, y_test, splits, ks, Cs, seed: int = 
     C or None) per k."""
     import scipy.sparse as sp
     from saeprobe.saga import saga_l1
-    y = np.asarray(y_train); dt = np.float32 if X_train.dtype == np.float32 else np.float64
-    first = {}   # the first k columns, dense: what the paper's probes see
-    def cols(M, k):
-        if (id(M), k) not in first: first[id(M), k] = (M[:, :k].toarray() if sp.issparse(M) else np.asarray(M)[:, :k]).astype(dt)
-        return first[id(M), k]
+    y = np.asarray(y_train); dt = features_dtype(X_train)
+    def cols(M, k):  # the first k columns, dense: what the paper's probes see
+        return (M[:, :k].toarray() if sp.issparse(M) else np.asarray(M)[:, :k]).astype(dt)
     cands = [1.0] if splits is None else list(Cs)
     best = {k: (cands[0], None) for k in ks}
     if splits is not None:   # folds with one class are not fitted: the paper scores them 0.5 (`_cv_scores`)

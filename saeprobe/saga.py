@@ -9,6 +9,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 from .core import SaeprobeError
+from .engine import features_dtype
 
 # %% auto #0
 __all__ = ['saga_l1']
@@ -93,7 +94,7 @@ def saga_l1(X, y, problems, seed: int = 1, max_iter: int = 1000, tol: float = 1e
     k, c (B,), epochs (B,)) in `X`'s float dtype (float32 stays float32, as in sklearn)."""
     from sklearn.linear_model._sag import get_auto_step_size
     from sklearn.utils.extmath import row_norms
-    Xs = sp.csr_matrix(X); dt = np.float32 if Xs.dtype == np.float32 else np.float64
+    Xs = sp.csr_matrix(X); dt = features_dtype(Xs)
     Xs = Xs.astype(dt); Xs.sort_indices(); y = (np.asarray(y) == 1).astype(dt)
     P = len(problems); rows = np.zeros((P, max(len(r) for r, _, _ in problems)), np.int64)
     nrows, ks, steps, betas = np.zeros(P, np.int64), np.zeros(P, np.int64), np.zeros(P), np.zeros(P)
