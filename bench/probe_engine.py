@@ -47,6 +47,9 @@ def main(argv=None):
     if "sae" in a.methods:   # load the compiled saga once, outside the timings (numba's on-disk cache; ~0.5 s)
         from saeprobe.saga import saga_l1
         saga_l1(np.ones((2, 1), np.float32), [0, 1], [([0, 1], 1, 1.0)])
+    if "mlp" in a.methods:   # and the compiled MLP (float32 activations)
+        from saeprobe.mlp import mlp_fit
+        mlp_fit(np.eye(4, dtype=np.float32), [0, 1, 0, 1], (2, 2), np.float64(0.01), np.float64(0.01), 42, 2).proba(np.eye(4, dtype=np.float32))
     rows = []
     for di, ds in enumerate(names):
         y, X, Z = load(cfg, ds)

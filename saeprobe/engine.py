@@ -13,7 +13,7 @@ from .core import SaeprobeError, unknown
 __all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'L1_SOLVERS', 'auc_rows', 'get_device', 'principal_basis', 'newton_l2',
            'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'features_dtype', 'decision', 'proba',
            'logreg_grid', 'scores_metrics', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn', 'fast_xgboost',
-           'fast_sae_saga']
+           'fast_mlp', 'fast_sae_saga']
 
 # %% ../nbs/04a_engine.ipynb #c004
 def auc_rows(S, y) -> np.ndarray:
@@ -224,8 +224,9 @@ L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at 
 # results of an older engine are recomputed, not reused (2: L1 cap 5,000 -> 1,000 iterations; 3: L2 fits by
 # sklearn's own lbfgs in the features' dtype, AUCs on float32 probabilities as the paper computes them; 4: that
 # objective in NumPy on a CPU, loss and gradient from one exp per row: rounding-level changes that can flip a C;
-# and L1 SAE probes by the paper's saga, bit for bit, instead of FISTA)
-ENGINE_VERSION = 4
+# and L1 SAE probes by the paper's saga, bit for bit, instead of FISTA; 5: the MLP by `saeprobe.mlp`, sklearn's
+# MLP compiled, with the paper's NumPy-float configurations)
+ENGINE_VERSION = 5
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
@@ -346,11 +347,12 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
     return val, best_C, decision(X_test, w, c, dt)[0], decision(Xn, w, c, dt)[0]
 
 # %% ../nbs/04a_engine.ipynb #c020
-def scores_metrics(test_scores, y_test, dtype=None) -> tuple[float, float, float]:
-    """(AUC, accuracy, weighted F1) of decision scores; class 1 where the score is > 0, as sklearn's `predict`.
-    With `dtype`, the AUC is taken on `proba(scores, dtype)`, as the paper takes it on `predict_proba`."""
+def scores_metrics(test_scores, y_test, dtype=None, threshold: float = 0.0) -> tuple[float, float, float]:
+    """(AUC, accuracy, weighted F1) of decision scores; class 1 where the score is > `threshold` (0 for decision
+    values, as sklearn's `predict`; 0.5 for probabilities). With `dtype`, the AUC is taken on `proba(scores, dtype)`,
+    as the paper takes it on `predict_proba`."""
     from sklearn.metrics import accuracy_score, f1_score
-    pred = (np.asarray(test_scores) > 0).astype(int)
+    pred = (np.asarray(test_scores) > threshold).astype(int)
     p = test_scores if dtype is None else proba(test_scores, dtype)
     return (float(auc_rows(p, y_test)[0]), float(accuracy_score(y_test, pred)),
             float(f1_score(y_test, pred, average="weighted")))
@@ -466,7 +468,31 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     scores = _cv_scores(S, y, splits); i = int(np.argmax(scores))
     model = train(configs[i], xgboost.DMatrix(Xs, label=y, nthread=n_threads), n_threads)   # the final fit uses every core
     pr = model.predict(xgboost.DMatrix(Xt, nthread=n_threads))
-    return (*scores_metrics(pr - 0.5, y_test), float(scores[i]), i)
+    return (*scores_metrics(pr, y_test, threshold=0.5), float(scores[i]), i)
+
+# %% ../nbs/04a_engine.ipynb #dc5e31c9
+def fast_mlp(X_train, y_train, X_test, y_test, splits, configs, seed: int = 42):
+    """`find_best_mlp` on `saeprobe.mlp`'s compiled port of sklearn's MLPClassifier (bit for bit): the paper's
+    `StandardScaler`, every (configuration, fold) fit scored on its validation rows (a fold whose training rows hold
+    one class scores 0.5, as in our reference path), the first best configuration refit on all training rows.
+    `splits=None` (n ≤ 3): the paper's default model `(32,)` (sklearn's default learning rate and alpha, Python
+    floats), validation AUC on the training rows. Returns (test_auc, test_acc, test_f1, val_auc, config index or None)."""
+    from sklearn.preprocessing import StandardScaler
+    from saeprobe.mlp import mlp_fit
+    sc = StandardScaler().fit(X_train); Xs, Xt = sc.transform(X_train), sc.transform(X_test); y = np.asarray(y_train)
+    fit = lambda cfg, rows: mlp_fit(Xs[rows], y[rows], cfg["hidden_layer_sizes"], cfg["learning_rate_init"], cfg["alpha"],
+                                    seed, max_iter=1000)
+    if splits is None:
+        model = fit(dict(hidden_layer_sizes=(32,), learning_rate_init=0.001, alpha=0.0001), slice(None))
+        return (*scores_metrics(model.proba(Xt), y_test, threshold=0.5), float(auc_rows(model.proba(Xs)[None], y)[0]), None)
+    S = np.full((len(configs), len(splits), len(y)), np.nan)
+    for i, cfg in enumerate(configs):
+        for f, (tr, va) in enumerate(splits):
+            if len(np.unique(y[tr])) == 2: S[i, f, va] = fit(cfg, tr).proba(Xs[va])
+    scores = _cv_scores(S, y, splits); i = int(np.argmax(scores))
+    model = fit(configs[i], slice(None))
+    return (*scores_metrics(model.proba(Xt), y_test, threshold=0.5), float(scores[i]), i)
+
 
 # %% ../nbs/04a_engine.ipynb #c026
 L1_SOLVERS = ("saga", "fista")

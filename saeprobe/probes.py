@@ -25,16 +25,16 @@ ENGINES = ("auto", "fast", "reference")
 
 # the reference path's numeric recipe (enters run hashes like `engine.ENGINE_VERSION`; 2: the final logreg fit
 # gets the chosen C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it; 3: SAE probes
-# fit dense latents, as the paper does — sklearn's saga on sparse input takes another path)
-REFERENCE_VERSION = 3
+# fit dense latents, as the paper does — sklearn's saga on sparse input takes another path; 4: MLP learning rate and
+# alpha as the NumPy floats the paper draws, not Python floats — sklearn rounds alpha·W differently for the two)
+REFERENCE_VERSION = 4
 
 def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> str:
     """The implementation `engine` means for one fit. `auto` takes the one `bench/probe_engine.py` measured faster
-    on one CPU thread: the batched engine for every method at every size (2026-12-03, ENGINE_VERSION 4: kNN 2.5x and
+    on one CPU thread: the fast engine for every method at every size (2026-12-03, ENGINE_VERSION 4: kNN 2.5x and
     PCA 1.1-1.3x at n = 1024, the smallest gains; until ENGINE_VERSION 3 PCA and kNN at n >= 128 were slower batched
-    and `auto` ran the paper's code for them). The MLP is always sklearn's."""
+    and `auto` ran the paper's code for them; the MLP's fast engine, sklearn's MLP compiled, since 2026-12-03)."""
     if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
-    if method == "mlp": return "reference"
     return "fast" if engine == "auto" else engine
 _COMMON = {"engine", "device"}
 _OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},
@@ -211,12 +211,13 @@ MLP_LR, MLP_ALPHA = np.logspace(-4, -2, num=5), np.logspace(-5, -2, num=5)
 def mlp_configs(search: str = "paper", seed: int = 42) -> list[dict]:
     "MLP configurations tried: the paper's single `RandomState(seed)` draw, or the whole stated grid."
     if search == "paper":
+        # NumPy floats, as the paper draws them: sklearn's gradient step rounds `alpha * W` differently for a NumPy
+        # float (float64 product) and a Python float (float32 product on float32 activations) under NumPy 2
         rng = np.random.RandomState(seed)
         h = MLP_HIDDEN[rng.randint(len(MLP_HIDDEN))]; lr = MLP_LR[rng.randint(len(MLP_LR))]; a = rng.choice(MLP_ALPHA)
-        return [dict(hidden_layer_sizes=h, learning_rate_init=float(lr), alpha=float(a))]
+        return [dict(hidden_layer_sizes=h, learning_rate_init=lr, alpha=a)]
     if search == "grid":
-        return [dict(hidden_layer_sizes=h, learning_rate_init=float(lr), alpha=float(a))
-                for h in MLP_HIDDEN for lr in MLP_LR for a in MLP_ALPHA]
+        return [dict(hidden_layer_sizes=h, learning_rate_init=lr, alpha=a) for h in MLP_HIDDEN for lr in MLP_LR for a in MLP_ALPHA]
     raise SaeprobeError(f"unknown mlp_search {search!r}; valid: 'paper', 'grid'")
 
 def fit_mlp(X_train, y_train, X_test, y_test, seed: int = 42, search: str = "paper"):
@@ -273,8 +274,14 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine if splits is not None else "reference"))
     if method == "mlp":
-        auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, options.get("mlp_search", "paper"))
-        return ProbeResult(method, auc, acc, f1, val, dict(p, engine="reference"))
+        search = options.get("mlp_search", "paper")
+        if fast:
+            cfgs = mlp_configs(search, seed); splits = cv_splits(y_train, seed)
+            auc, acc, f1, val, i = E.fast_mlp(X_train, y_train, X_test, y_test, splits, cfgs, seed)
+            p = dict(hidden_layer_sizes=(32,)) if i is None else cfgs[i]
+        else: auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, search)
+        p = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in p.items()}
+        return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine))
     k = options.get("k", list(SAE_KS)); penalty = options.get("penalty", "l1")
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
     max_iter = options.get("max_iter", E.L1_MAX_ITER); model_seed = options.get("model_seed", 1)

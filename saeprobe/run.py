@@ -77,7 +77,7 @@ class RunConfig:
         d["model_revision"] = ModelRef(self.model, self.revision).resolved_revision()
         if self.sae is not None: d["sae_fingerprint"] = SAERef(self.sae).fingerprint()
         if self.engine != "reference": d["engine_version"] = ENGINE_VERSION   # the batched engine's numeric recipe
-        d["reference_version"] = REFERENCE_VERSION   # the sklearn path's (every engine runs some of it: the MLP)
+        d["reference_version"] = REFERENCE_VERSION   # the sklearn path's (every engine runs some of it: XGBoost at n <= 3)
         d["probe_threads"] = PROBE_THREADS
         return d
     def config_hash(self) -> str:
