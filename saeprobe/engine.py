@@ -376,28 +376,38 @@ def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", devi
     if val is None: val = float(auc_rows(proba(train, dt), y_train)[0])
     return (*scores_metrics(test, y_test, dt), val, None if splits is None else C)
 
-def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str = "lbfgs"):
-    """`find_best_pcareg` on the batched engine: standardise, principal axes once (exact, where sklearn's PCA
-    uses a randomized SVD), then one batch of L2 (C = 1) fits for every (number of components, fold): sklearn's
-    lbfgs on the PCA scores in the features' dtype (`solver="lbfgs"`), or Newton in the whitened basis."""
+def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str = "lbfgs", seed: int = 42):
+    """`find_best_pcareg` on the batched engine: one batch of L2 (C = 1) fits for every (number of components, fold).
+    `solver="lbfgs"` (default) is the paper's computation: its standardisation and its PCA — sklearn's own
+    `StandardScaler` and `PCA(n_components, random_state=seed)`, a randomized SVD at n = 1024 (the paper's is the
+    same, unseeded), hence the reference path's components exactly — then sklearn's lbfgs on the PCA scores in the
+    features' dtype. `"newton"`: exact principal axes from one eigendecomposition and Newton to the optimum in the
+    whitened basis."""
     import torch
     _check_solver(solver)
-    dev = get_device(device); Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
-    dt = features_dtype(X_train)
-    m = min(Xs.shape[0], Xs.shape[1], 100)
-    mu, W, e = principal_basis(Xs, dev)
-    r = min(m, len(e)); W, e = W[:, :r], e[:r]
-    A = (_t(Xs, dev) - mu) @ W; At = (_t(Xt, dev) - mu) @ W; yt = _t(y, dev)
-    se = torch.sqrt(e); P, Pt = (A * se).cpu().numpy(), (At * se).cpu().numpy()        # PCA scores, as `transform`
+    dev = get_device(device); y = np.asarray(y_train); dt = features_dtype(X_train)
+    m = min(X_train.shape[0], X_train.shape[1], 100)
     cands = [int(c) for c in _grid_log2(m)] if splits is not None else [m]
-    def solve(M, cs):  # one problem per row of M, using the first cs[b] components; weights on the PCA scores
-        if solver == "lbfgs":
-            cols = np.arange(r)[None] < np.asarray(cs)[:, None]
+    if solver == "lbfgs":
+        from sklearn.decomposition import PCA
+        from sklearn.preprocessing import StandardScaler
+        sc = StandardScaler().fit(X_train); Xs = sc.transform(X_train)
+        pca = PCA(n_components=m, random_state=seed).fit(Xs)
+        P, Pt = pca.transform(Xs), pca.transform(sc.transform(X_test))
+        def solve(M, cs):  # one problem per row of M, using the first cs[b] components
+            cols = np.arange(m)[None] < np.asarray(cs)[:, None]
             return lbfgs_l2(P.astype(dt), y, M, 1.0 / M.sum(1), cols=cols, promote=False, device=dev)[:2]
-        fixed = torch.stack([torch.arange(r, device=dev) >= c for c in cs])         # components beyond c are off
-        z, b, _ = newton_l2(A, yt, _t(M, dev), (1.0 / e)[None].expand(len(cs), r).contiguous(), fixed, gtol=1e-4,
-                            T=torch.diag(se))              # gradient in z → in PCA scores, where sklearn's lbfgs stops
-        return (z / se).cpu().numpy(), b.cpu().numpy()
+    else:
+        Xs, Xt = _standardize(X_train, X_test)
+        mu, W, e = principal_basis(Xs, dev)
+        r = min(m, len(e)); W, e = W[:, :r], e[:r]
+        A = (_t(Xs, dev) - mu) @ W; At = (_t(Xt, dev) - mu) @ W; yt = _t(y, dev)
+        se = torch.sqrt(e); P, Pt = (A * se).cpu().numpy(), (At * se).cpu().numpy()        # PCA scores, as `transform`
+        def solve(M, cs):  # weights on the PCA scores
+            fixed = torch.stack([torch.arange(r, device=dev) >= c for c in cs])         # components beyond c are off
+            z, b, _ = newton_l2(A, yt, _t(M, dev), (1.0 / e)[None].expand(len(cs), r).contiguous(), fixed, gtol=1e-4,
+                                T=torch.diag(se))              # gradient in z → in PCA scores, where sklearn's lbfgs stops
+            return (z / se).cpu().numpy(), b.cpu().numpy()
     val, c, w, b = _cv_select(solve, cands, P, y, splits, dt)
     if val is None: val = float(auc_rows(proba(decision(P, w, b, dt), dt), y)[0])
     return (*scores_metrics(decision(Pt, w, b, dt)[0], y_test, dt), val, int(c))

@@ -261,7 +261,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, engine=engine))
     if method in ("pca", "knn"):
         f = {"pca": E.fast_pca, "knn": E.fast_knn}[method] if fast else {"pca": fit_pca, "knn": fit_knn}[method]
-        kw = {"solver": solver} if method == "pca" else {}
+        kw = {"solver": solver, "seed": seed} if method == "pca" else {}
         auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), device, **kw) if fast else \
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
