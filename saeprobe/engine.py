@@ -432,8 +432,12 @@ def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
     every k and fold read from one neighbour ordering per row; the test rows' `k` neighbours likewise."""
     import torch
     dev = get_device(device); Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train); n = len(y)
-    A, At = _t(Xs, dev), _t(Xt, dev)
-    def sqdist(P, Q): return (P * P).sum(1)[:, None] + (Q * Q).sum(1)[None] - 2 * P @ Q.T
+    # distances by NumPy on a CPU (its float64 gemm: 2x torch's here, 640 x 1024 x 640 in 11 ms against 22 ms)
+    cpu = dev.type == "cpu"
+    A, At = (Xs, Xt) if cpu else (_t(Xs, dev), _t(Xt, dev))
+    def sqdist(P, Q):
+        D = (P * P).sum(1)[:, None] + (Q * Q).sum(1)[None] - 2 * P @ Q.T
+        return torch.from_numpy(D) if cpu else D
     def proba(D, labels, ks):  # D (q, m) distances to the m reference rows
         cum = np.cumsum(labels[nearest(D, max(ks)).cpu().numpy()], axis=1)
         return np.stack([cum[:, k - 1] / k for k in ks])                     # (len(ks), q)
@@ -441,7 +445,7 @@ def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
     else:
         rows = np.unique(np.concatenate([np.asarray(va) for _, va in splits]))   # every validation row (n ≥ 128: 100)
         at = np.zeros(n, dtype=np.int64); at[rows] = np.arange(len(rows))
-        D = sqdist(A[torch.as_tensor(rows, device=dev)], A)
+        D = sqdist(A[rows] if cpu else A[torch.as_tensor(rows, device=dev)], A)
         max_k = min(n - 1, 100, min(len(tr) for tr, _ in splits))
         ks = [int(k) for k in _grid_log2(max_k)]
         S = np.full((len(ks), len(splits), n), np.nan)

@@ -33,8 +33,12 @@ def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> s
     """The implementation `engine` means for one fit. `auto` takes the one `bench/probe_engine.py` measured faster
     on one CPU thread: the fast engine for every method at every size (2026-12-03, ENGINE_VERSION 4: kNN 2.5x and
     PCA 1.1-1.3x at n = 1024, the smallest gains; until ENGINE_VERSION 3 PCA and kNN at n >= 128 were slower batched
-    and `auto` ran the paper's code for them; the MLP's fast engine, sklearn's MLP compiled, since 2026-12-03)."""
+    and `auto` ran the paper's code for them; the MLP's fast engine, sklearn's MLP compiled, since 2026-12-03 — on a
+    NumPy without its own CBLAS, which that needs, `auto` runs sklearn's MLP)."""
     if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
+    if engine == "auto" and method == "mlp":
+        from saeprobe.mlp import NUMPY_BLAS
+        return "fast" if NUMPY_BLAS else "reference"
     return "fast" if engine == "auto" else engine
 _COMMON = {"engine", "device"}
 _OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},

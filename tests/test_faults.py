@@ -146,3 +146,16 @@ def test_cli_bad_regime_and_value():
     assert r.returncode == 2 and "unknown regime 'noise'; did you mean 'label_noise'" in r.stderr
     r = _cli("run", "--regime", "scarcity", "--regime-values", "6", "--datasets", "5_hist_fig_ismale")
     assert r.returncode == 2 and "unknown scarcity value 6" in r.stderr and "Traceback" not in r.stderr
+
+def test_mlp_without_numpys_blas(monkeypatch):
+    """The compiled MLP needs NumPy's own CBLAS (bit-equal products): without it `auto` runs sklearn's MLP and an
+    explicit engine='fast' is a clear error, not a crash in compiled code."""
+    import saeprobe.mlp as mlp
+    from saeprobe.probes import fit_probe, resolve_engine
+    r = np.random.RandomState(0); X = r.randn(60, 8).astype(np.float32); y = (X[:, 0] > 0).astype(int)
+    assert mlp.NUMPY_BLAS and resolve_engine("auto", "mlp", 60, 8) == "fast"   # the NumPy wheels have it
+    monkeypatch.setattr(mlp, "NUMPY_BLAS", False)
+    assert resolve_engine("auto", "mlp", 60, 8) == "reference"
+    assert fit_probe("mlp", X[:40], y[:40], X[40:], y[40:]).params["engine"] == "reference"
+    with pytest.raises(SaeprobeError, match="needs NumPy's own CBLAS.*engine='reference'"):
+        fit_probe("mlp", X[:40], y[:40], X[40:], y[40:], engine="fast")
