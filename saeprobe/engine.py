@@ -225,8 +225,9 @@ L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at 
 # sklearn's own lbfgs in the features' dtype, AUCs on float32 probabilities as the paper computes them; 4: that
 # objective in NumPy on a CPU, loss and gradient from one exp per row: rounding-level changes that can flip a C;
 # and L1 SAE probes by the paper's saga, bit for bit, instead of FISTA; 5: the MLP by `saeprobe.mlp`, sklearn's
-# MLP compiled, with the paper's NumPy-float configurations)
-ENGINE_VERSION = 5
+# MLP compiled, with the paper's NumPy-float configurations; 6: CV folds scored on their own rows, near-ties of
+# validation AUCs broken by sklearn's AUC arithmetic, as the paper's argmax breaks them)
+ENGINE_VERSION = 6
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
