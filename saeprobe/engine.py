@@ -327,8 +327,10 @@ def _fold_proba(X, w, c, where, shape, splits, dtype) -> np.ndarray:
     row's matrix-vector product can round differently with its position in the matrix (OpenBLAS's gemv handles rows
     in blocks)."""
     S = np.full((*shape, X.shape[0]), np.nan)
-    for b, (i, f) in enumerate(where):
-        va = np.asarray(splits[f][1]); S[i, f, va] = proba(decision(X[va], w[b], c[b:b + 1], dtype), dtype)[0]
+    where = np.asarray(where).reshape(-1, 2)
+    for f in np.unique(where[:, 1]):                     # each fold's validation rows gathered once
+        va = np.asarray(splits[f][1]); bs = np.flatnonzero(where[:, 1] == f)
+        S[where[bs, 0][:, None], f, va[None, :]] = proba(decision(X[va], w[bs], c[bs], dtype), dtype)
     return S
 
 def _cv_select(solve, cands, X, y, splits, dtype):
