@@ -194,7 +194,8 @@ def _l2_objective(A, y, M, lam, cols, promote: bool, o):
         return o.host(f), o.host(G)
     return fg
 
-def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, promote: bool = True, device=None):
+def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, promote: bool = True, device=None,
+             impl: str | None = None):
     """sklearn's `LogisticRegression(C, max_iter, tol)` (lbfgs) for a batch of B problems on the rows of `X` (n, d):
     problem b fits the rows where `M[b]` (B, n) is 1, with `lam[b] = 1/(C·n_b)` (sklearn's objective: mean log-loss
     + lam·‖w‖²/2, intercept free); `cols[b]` (B, d) bool keeps some columns, the others stay exactly 0. Computed in
@@ -203,6 +204,8 @@ def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, p
     coordinates, same iterates up to rounding), with the `tol` test on the original coordinates. `promote`: the
     penalty's gradient `lam·w` is added in float64 and rounded back, as happens in sklearn when C is a NumPy float64
     (the paper's C grid: NumPy 2 promotes the product); False when C is a Python float (PCA's default C = 1).
+    `impl`: `"compiled"` (the default on a CPU) runs `saeprobe.lbfgs`, the whole batch in compiled code;
+    `"setulb"` (the default on a GPU) steps scipy's own routine from Python and evaluates the objectives on `device`.
     Returns (W (B, d), c (B,), iterations (B,)) in float64."""
     import torch
     dev = get_device(device); Xn = np.asarray(X); n, d = Xn.shape
@@ -214,6 +217,13 @@ def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, p
         V = Vh[: max(int((sv > sv[0] * 1e-12).sum()), 1)].T                    # (d, r) orthonormal row-space basis
         A = (X64 @ V).cpu().numpy(); V = V.cpu().numpy()
     r = A.shape[1]
+    impl = impl or ("compiled" if dev.type == "cpu" else "setulb")
+    if impl not in ("compiled", "setulb"): raise unknown("lbfgs implementation", impl, ("compiled", "setulb"))
+    if impl == "compiled":
+        from saeprobe.lbfgs import lbfgs_batch
+        W, nit = lbfgs_batch(np.asarray(A, dtype=np.float32 if Xn.dtype == np.float32 else np.float64), y, M, lam, cols, promote, V, d, max_iter, tol)
+        w = W[:, :r] if V is None else W[:, :r] @ V.T
+        return w, W[:, r], nit
     fg = _l2_objective(A, y, M, np.asarray(lam, dtype=np.float64), cols, promote, o)
     bound = tol * np.sqrt(d)
     def gnorm(g):  # max |gradient| in the original coordinates, V·g (V orthonormal: ‖g‖₂/√d ≤ max|V·g| ≤ ‖g‖₂)
@@ -232,8 +242,10 @@ L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at 
 # objective in NumPy on a CPU, loss and gradient from one exp per row: rounding-level changes that can flip a C;
 # and L1 SAE probes by the paper's saga, bit for bit, instead of FISTA; 5: the MLP by `saeprobe.mlp`, sklearn's
 # MLP compiled, with the paper's NumPy-float configurations; 6: CV folds scored on their own rows, near-ties of
-# validation AUCs broken by sklearn's AUC arithmetic, as the paper's argmax breaks them)
-ENGINE_VERSION = 6
+# validation AUCs broken by sklearn's AUC arithmetic, as the paper's argmax breaks them; 7: L2 fits by the compiled
+# L-BFGS-B of `saeprobe.lbfgs` on a CPU (the same algorithm, sums in another order) and kNN test neighbours from a
+# certified float32 product, `saeprobe.knn`)
+ENGINE_VERSION = 7
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
