@@ -5,6 +5,7 @@
 # %% ../nbs/04c_mlp.ipynb #398b577e
 from __future__ import annotations
 import ctypes
+import functools
 import numba
 import numpy as np
 from numba import types
@@ -114,6 +115,36 @@ def _pw_sum(a, n):
 # %% ../nbs/04c_mlp.ipynb #78852f7f
 MAX_BATCH = 200   # sklearn's batch_size="auto": min(200, n)
 
+@numba.njit(cache=True)
+def _mt_next(key, pos):
+    """The next 32-bit output of NumPy's MT19937 (`mt19937_next`: regenerate the 624 words when used up, then
+    temper), state `key` (624 uint32) and `pos[0]`, as `RandomState.get_state()` gives them."""
+    if pos[0] >= 624:
+        for i in range(624):
+            y = (np.uint64(key[i]) & np.uint64(0x80000000)) | (np.uint64(key[(i + 1) % 624]) & np.uint64(0x7fffffff))
+            v = np.uint64(key[(i + 397) % 624]) ^ (y >> np.uint64(1))
+            if y & np.uint64(1): v ^= np.uint64(0x9908b0df)
+            key[i] = np.uint32(v)
+        pos[0] = 0
+    y = np.uint64(key[pos[0]]); pos[0] += 1
+    y ^= y >> np.uint64(11)
+    y ^= (y << np.uint64(7)) & np.uint64(0x9d2c5680)
+    y ^= (y << np.uint64(15)) & np.uint64(0xefc60000)
+    y ^= y >> np.uint64(18)
+    return y & np.uint64(0xffffffff)
+
+@numba.njit(cache=True)
+def _shuffle(a, key, pos):
+    """`RandomState.shuffle(a)` for a 1-d array: Fisher-Yates from the end, each index by NumPy's `random_interval`
+    (the smallest bit mask ≥ i, 32-bit draws rejected until ≤ i)."""
+    for i in range(a.shape[0] - 1, 0, -1):
+        mask = np.uint64(i)
+        for s in (1, 2, 4, 8, 16): mask |= mask >> np.uint64(s)
+        while True:
+            j = _mt_next(key, pos) & mask
+            if j <= np.uint64(i): break
+        t = a[i]; a[i] = a[j]; a[j] = t
+
 @numba.njit(cache=True, error_model="numpy")
 def _forward(Xb, P, units, offs):
     "Activations of every layer for the rows `Xb` (a list, the input first): relu hidden layers, logistic output."
@@ -137,9 +168,9 @@ def _forward(Xb, P, units, offs):
     return acts
 
 @numba.njit(cache=True, error_model="numpy")
-def _epochs(X, y, units, offs, P, M, V, G, idx, perms, lrs, alpha, alpha_weak, tol, n_iter_no_change, max_iter, bs, st, best):
-    """sklearn's `_fit_stochastic` (adam, no early stopping) for as many epochs as `perms` holds shuffles, or until it
-    stops. State carried between calls: weights `P`, adam moments `M`, `V` (flat, sklearn's coefs then intercepts per
+def _epochs(X, y, units, offs, P, M, V, G, idx, key, pos, n_ep, lrs, alpha, alpha_weak, tol, n_iter_no_change, max_iter, bs, st, best):
+    """sklearn's `_fit_stochastic` (adam, no early stopping) for `n_ep` epochs, or until it stops; each epoch's
+    shuffle drawn from the MT19937 state (`key`, `pos`) as `sklearn.utils.shuffle` draws it. State carried between calls: weights `P`, adam moments `M`, `V` (flat, sklearn's coefs then intercepts per
     layer at `offs`), the row order `idx`, `st` = [adam steps, epochs, epochs without improvement, stopped], `best` =
     [best epoch loss]. `lrs[t-1]` is adam's step size at step t (computed by NumPy: same `pow`, same rounding)."""
     ft = X.dtype.type
@@ -148,8 +179,11 @@ def _epochs(X, y, units, offs, P, M, V, G, idx, perms, lrs, alpha, alpha_weak, t
     b1 = ft(0.9); c1 = ft(1.0 - 0.9); b2 = ft(0.999); c2 = ft(1.0 - 0.999); e8 = ft(1e-8)
     half_alpha_w = ft(0.5 * alpha) if alpha_weak else ft(0.0)
     alpha_w = ft(alpha)
-    for e in range(perms.shape[0]):
-        idx[:] = idx[perms[e]]                       # sample_idx = shuffle(sample_idx)
+    perm = np.empty(n, np.int64)
+    for e in range(n_ep):
+        for i in range(n): perm[i] = i
+        _shuffle(perm, key, pos)                     # resample: indices = arange(n); random_state.shuffle(indices)
+        idx[:] = idx[perm]                           # sample_idx = shuffle(sample_idx)
         acc = 0.0
         for start in range(0, n, bs):
             stop = min(start + bs, n); nb = stop - start
@@ -229,6 +263,20 @@ class MLPFit:
         X = np.ascontiguousarray(X, dtype=self.P.dtype)
         return _forward(X, self.P, self.units, self.offs)[-1][:, 0].copy()
 
+@functools.lru_cache(maxsize=64)
+def _glorot(seed: int, units: tuple, dtype: str):
+    """sklearn's initial weights (`_init_coef`: Glorot-uniform, bound √(6 / (fan_in + fan_out)) for relu, drawn by
+    `RandomState(seed)` layer by layer) and the generator's MT19937 state after them. The same for every fit of a
+    search (one seed, one architecture): cached, so that a CV of 45 folds draws them once. Callers copy."""
+    rs = np.random.RandomState(seed); dt = np.dtype(dtype)
+    parts, offs, o = [], [], 0
+    for fi, fo in zip(units[:-1], units[1:]):
+        bound = np.sqrt(6.0 / (fi + fo))
+        parts += [rs.uniform(-bound, bound, (fi, fo)).astype(dt).ravel(), rs.uniform(-bound, bound, fo).astype(dt)]
+        offs.append(o); o += fi * fo + fo
+    _, key, pos = rs.get_state()[:3]
+    return np.concatenate(parts), np.array(offs, np.int64), np.array(key, dtype=np.uint32), int(pos)
+
 def mlp_fit(X, y, hidden=(100,), learning_rate_init=0.001, alpha=0.0001, seed: int = 42, max_iter: int = 200,
             tol: float = 1e-4, n_iter_no_change: int = 10) -> MLPFit:
     """`MLPClassifier(hidden, learning_rate_init=..., alpha=..., random_state=seed, max_iter=...).fit(X, y)` (adam,
@@ -249,28 +297,20 @@ def mlp_fit(X, y, hidden=(100,), learning_rate_init=0.001, alpha=0.0001, seed: i
     if len(classes) > 2: raise SaeprobeError(f"mlp_fit is binary; y has {len(classes)} classes {classes.tolist()}")
     yb = y == classes[-1] if len(classes) == 2 else np.zeros(len(y), np.bool_)   # LabelBinarizer: one class -> all 0
     n, d = X.shape
-    rs = np.random.RandomState(seed)
     units = np.array([d, *hidden, 1], np.int64)
-    parts, offs, o = [], [], 0
-    for fi, fo in zip(units[:-1].tolist(), units[1:].tolist()):
-        bound = np.sqrt(6.0 / (fi + fo))
-        parts += [rs.uniform(-bound, bound, (fi, fo)).astype(X.dtype).ravel(), rs.uniform(-bound, bound, fo).astype(X.dtype)]
-        offs.append(o); o += fi * fo + fo
-    P = np.concatenate(parts); M = np.zeros_like(P); V = np.zeros_like(P); G = np.zeros_like(P)
-    offs = np.array(offs, np.int64)
+    P0, offs, key0, pos0 = _glorot(int(seed), tuple(units.tolist()), X.dtype.str)
+    P = P0.copy(); M = np.zeros_like(P); V = np.zeros_like(P); G = np.zeros_like(P)
     bs = min(MAX_BATCH, n); nbatch = -(-n // bs)
     weak = not isinstance(alpha, np.generic)       # a Python float is cast to the array's dtype (NEP 50)
     idx = np.arange(n); st = np.zeros(4, np.int64); best = np.array([np.inf])
+    key = key0.copy(); pos = np.array([pos0], np.int64)    # the shuffles continue the stream, drawn in the kernel
     chunk = 16
     while not st[3]:
         k = min(chunk, max_iter - int(st[1]))
-        perms = np.empty((k, n), np.int64)
-        for e in range(k):
-            a = np.arange(n); rs.shuffle(a); perms[e] = a
         t = np.arange(st[0] + 1, st[0] + 1 + k * nbatch)
         lrs = np.zeros(st[0] + k * nbatch)
         lrs[st[0]:] = learning_rate_init * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
-        _epochs(X, yb, units, offs, P, M, V, G, idx, perms, lrs, float(alpha), weak, float(tol), int(n_iter_no_change),
+        _epochs(X, yb, units, offs, P, M, V, G, idx, key, pos, k, lrs, float(alpha), weak, float(tol), int(n_iter_no_change),
                 int(max_iter), bs, st, best)
         chunk *= 2
     return MLPFit(P, units, offs, int(st[1]))
