@@ -17,35 +17,35 @@ _EPS = float(np.finfo(np.float64).eps)
 # per-problem line-search state (dcsrch's dsave), by index
 _GINIT, _GTEST, _GX, _GY, _FINIT, _FX, _FY, _STX, _STY, _STMIN, _STMAX, _WIDTH, _WIDTH1 = range(13)
 
+@numba.njit(cache=True, inline="always")
+def _cubic(f0, f1, st0, st1, d0, d1, flip, clamp):
+    "`dcstep`'s cubic through (st0, f0, d0) and (st1, f1, d1): its `theta` and `gamma` (negated if `flip`)."
+    theta = 3.0 * (f0 - f1) / (st1 - st0) + d0 + d1
+    s = max(abs(theta), abs(d0), abs(d1))
+    q = (theta / s) ** 2 - (d0 / s) * (d1 / s)
+    gamma = s * math.sqrt(max(0.0, q) if clamp else q)
+    return theta, -gamma if flip else gamma
+
 @numba.njit(cache=True)
 def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     "MINPACK-2's `dcstep` (scipy's `_dcsrch.dcstep`): a safeguarded cubic / quadratic step of the line search."
     sgnd = np.sign(dp) * np.sign(dx)
     if fp > fx:
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * math.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
-        if stp < stx: gamma = -gamma
+        theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, stp < stx, False)
         p = (gamma - dx) + theta; q = ((gamma - dx) + gamma) + dp; r = p / q
         stpc = stx + r * (stp - stx)
         stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
         stpf = stpc if abs(stpc - stx) <= abs(stpq - stx) else stpc + (stpq - stpc) / 2.0
         brackt = True
     elif sgnd < 0.0:
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * math.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
-        if stp > stx: gamma = -gamma
+        theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, stp > stx, False)
         p = (gamma - dp) + theta; q = ((gamma - dp) + gamma) + dx; r = p / q
         stpc = stp + r * (stx - stp)
         stpq = stp + (dp / (dp - dx)) * (stx - stp)
         stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
         brackt = True
     elif abs(dp) < abs(dx):
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * math.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
-        if stp > stx: gamma = -gamma
+        theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, stp > stx, True)
         p = (gamma - dp) + theta; q = (gamma + (dx - dp)) + gamma; r = p / q
         if r < 0 and gamma != 0: stpc = stp + r * (stx - stp)
         elif stp > stx: stpc = stpmax
@@ -60,10 +60,7 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
             stpf = min(max(stpf, stpmin), stpmax)
     else:
         if brackt:
-            theta = 3.0 * (fp - fy) / (sty - stp) + dy + dp
-            s = max(abs(theta), abs(dy), abs(dp))
-            gamma = s * math.sqrt((theta / s) ** 2 - (dy / s) * (dp / s))
-            if stp > sty: gamma = -gamma
+            theta, gamma = _cubic(fp, fy, stp, sty, dy, dp, stp > sty, False)
             p = (gamma - dp) + theta; q = ((gamma - dp) + gamma) + dy; r = p / q
             stpf = stp + r * (sty - stp)
         elif stp > stx: stpf = stpmax
