@@ -41,7 +41,7 @@ def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> s
         return "fast" if NUMPY_BLAS else "reference"
     return "fast" if engine == "auto" else engine
 _COMMON = {"engine", "device"}
-_OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads"},
+_OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads", "xgb_impl"},
             "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter", "solver", "model_seed"}}
 
 @dataclass
@@ -271,9 +271,12 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
     if method == "xgboost":
         splits = cv_splits(y_train, seed)
+        if "xgb_impl" in options and not fast:
+            raise SaeprobeError(f"xgb_impl={options['xgb_impl']!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
         if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
             cfgs = xgb_configs(seed)
-            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, options.get("n_threads", 0))
+            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, options.get("n_threads", 0),
+                                                  options.get("xgb_impl", "compiled"))
             p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
         else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine if splits is not None else "reference"))

@@ -159,3 +159,21 @@ def test_mlp_without_numpys_blas(monkeypatch):
     assert fit_probe("mlp", X[:40], y[:40], X[40:], y[40:]).params["engine"] == "reference"
     with pytest.raises(SaeprobeError, match="needs NumPy's own CBLAS.*engine='reference'"):
         fit_probe("mlp", X[:40], y[:40], X[40:], y[40:], engine="fast")
+
+def test_xgboost_impl_choice():
+    """`xgb_impl` picks how the fast engine grows XGBoost's trees: an unknown name, or the option with the paper's
+    engine, is a clear error; the compiled trees and the library's give the same probe (same trees, bit for bit)."""
+    from saeprobe.probes import fit_probe
+    from saeprobe.xgb import quantise, xgb_fit
+    r = np.random.RandomState(0); X = r.randn(40, 6).astype(np.float32); y = (X[:, 0] + 0.3 * r.randn(40) > 0).astype(int)
+    with pytest.raises(SaeprobeError, match="valid: \\('compiled', 'library'\\)"):
+        fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="gpu")
+    with pytest.raises(SaeprobeError, match="needs engine='fast'"):
+        fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], engine="reference", xgb_impl="compiled")
+    a, b = (fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl=i) for i in ("compiled", "library"))
+    assert (a.test_auc, a.val_auc, a.params) == (b.test_auc, b.val_auc, b.params)
+    cfg = dict(n_estimators=5, max_depth=2, learning_rate=0.1, subsample=1.0, colsample_bytree=1.0, reg_alpha=0.0,
+               reg_lambda=1.0, min_child_weight=1)
+    with pytest.raises(SaeprobeError, match="both classes"): xgb_fit(quantise(X), np.zeros(40), cfg)
+    with pytest.raises(SaeprobeError, match="unknown \\['eta'\\]"): xgb_fit(quantise(X), y, dict(cfg, eta=0.1))
+    with pytest.raises(SaeprobeError, match="finite"): quantise(np.full((3, 2), np.nan))
