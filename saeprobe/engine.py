@@ -536,13 +536,17 @@ def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
 
 XGB_IMPLS = ("compiled", "library")
 
-def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_threads: int = 0, impl: str = "compiled"):
+def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_threads: int = 0, impl: str | None = None):
     """`find_best_xgboost` with one quantised matrix per fold shared by all configurations, (configuration, fold)
     fits run concurrently on `n_threads` threads (0: every core). `impl="compiled"` (default) grows the trees with
     `saeprobe.xgb` (the same trees as `XGBClassifier(**config)`, bit for bit, ~3x cheaper per tree); `"library"`
-    trains `xgboost.train` boosters on shared `DMatrix`es (one thread each)."""
+    trains `xgboost.train` boosters on shared `DMatrix`es (one thread each). `None`: compiled when the installed xgboost
+    is the release `saeprobe.xgb` reproduces (`VERIFIED_XGBOOST`), else the library."""
     import os
     from concurrent.futures import ThreadPoolExecutor
+    if impl is None:
+        from saeprobe.xgb import xgboost_verified
+        impl = "compiled" if xgboost_verified() else "library"
     if impl not in XGB_IMPLS: raise SaeprobeError(f"unknown XGBoost impl {impl!r}; valid: {XGB_IMPLS}")
     Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
     n_threads = n_threads or os.cpu_count() or 1

@@ -276,7 +276,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
             cfgs = xgb_configs(seed)
             auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, options.get("n_threads", 0),
-                                                  options.get("xgb_impl", "compiled"))
+                                                  options.get("xgb_impl"))
             p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
         else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine if splits is not None else "reference"))

@@ -177,3 +177,15 @@ def test_xgboost_impl_choice():
     with pytest.raises(SaeprobeError, match="both classes"): xgb_fit(quantise(X), np.zeros(40), cfg)
     with pytest.raises(SaeprobeError, match="unknown \\['eta'\\]"): xgb_fit(quantise(X), y, dict(cfg, eta=0.1))
     with pytest.raises(SaeprobeError, match="finite"): quantise(np.full((3, 2), np.nan))
+
+def test_xgboost_other_release(monkeypatch):
+    """The compiled trees are checked against one xgboost release: with another installed, the default uses the
+    library and an explicit xgb_impl='compiled' is a clear error naming both versions."""
+    import xgboost
+    from saeprobe.probes import fit_probe
+    monkeypatch.setattr(xgboost, "__version__", "9.9.9")
+    r = np.random.RandomState(1); X = r.randn(40, 6).astype(np.float32); y = (X[:, 0] + 0.3 * r.randn(40) > 0).astype(int)
+    with pytest.raises(SaeprobeError, match="xgboost 9.9.9 is installed"):
+        fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="compiled")
+    assert fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:]).test_auc == \
+        fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="library").test_auc
