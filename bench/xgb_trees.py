@@ -17,7 +17,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     import xgboost
-    from saeprobe.xgb import quantise, xgb_fit
+    from saeprobe.xgb import quantise, xgb_fit, booster_params
     from saeprobe.probes import xgb_configs
     rng = np.random.default_rng(a.seed)
     X = rng.standard_normal((a.n, a.d)).astype(np.float32); w = rng.standard_normal(a.d)
@@ -30,9 +30,7 @@ def main():
     t = time.perf_counter(); dm = xgboost.QuantileDMatrix(X, label=y, max_bin=256, nthread=1); tl += time.perf_counter() - t
     t = time.perf_counter(); Q = quantise(X); to += time.perf_counter() - t
     for cfg in xgb_configs():
-        p = dict(objective="binary:logistic", seed=42, tree_method="hist", nthread=1, max_depth=int(cfg["max_depth"]),
-                 eta=float(cfg["learning_rate"]), subsample=float(cfg["subsample"]), colsample_bytree=float(cfg["colsample_bytree"]),
-                 alpha=float(cfg["reg_alpha"]), reg_lambda=float(cfg["reg_lambda"]), min_child_weight=float(cfg["min_child_weight"]))
+        p = booster_params(cfg)
         t = time.perf_counter(); b = xgboost.train(p, dm, int(cfg["n_estimators"])); pl = b.predict(dv); sl = time.perf_counter() - t
         t = time.perf_counter(); po = xgb_fit(Q, y, cfg).proba(Xv); so = time.perf_counter() - t
         same = bool(np.array_equal(pl, po)); same_all &= same; tl += sl; to += so

@@ -343,6 +343,7 @@ d = { 'settings': { 'branch': 'main',
                               'saeprobe.xgb._sigmoid_all': ('xgb.html#_sigmoid_all', 'saeprobe/xgb.py'),
                               'saeprobe.xgb._train': ('xgb.html#_train', 'saeprobe/xgb.py'),
                               'saeprobe.xgb._uniform': ('xgb.html#_uniform', 'saeprobe/xgb.py'),
+                              'saeprobe.xgb.booster_params': ('xgb.html#booster_params', 'saeprobe/xgb.py'),
                               'saeprobe.xgb.quantise': ('xgb.html#quantise', 'saeprobe/xgb.py'),
                               'saeprobe.xgb.xgb_fit': ('xgb.html#xgb_fit', 'saeprobe/xgb.py'),
                               'saeprobe.xgb.xgboost_verified': ('xgb.html#xgboost_verified', 'saeprobe/xgb.py')}}}
