@@ -5,9 +5,10 @@ scarcity-style sizes: one n ≤ 12 for leave-2-out CV, one n < 128 for 6-fold CV
 `find_best_*` and `saeprobe.fit_probe(..., engine="fast")` on the same inputs, both at the same thread count
 (`--threads`, default 1, pinned for torch, BLAS and XGBoost), timed in this run. Prints per method: cases, mean and
 max |test AUC difference|, share of cases where the chosen hyperparameter agrees, seconds for each, and the ratio;
-for PCA, whose paper code is unseeded, also the mean |ΔAUC| between two runs of the paper's own code.
-With `--protocol`, also times the normal setting end to end (all cached datasets × 5 baselines + the SAE k-list)
-with our engine, and extrapolates the paper's cost from its per-dataset times measured here.
+"paper vs paper": the paper's code against itself — for PCA, whose paper code is unseeded, a second run; for logreg,
+a run on the features' columns permuted (the same problem, its float32 sums in another order) — mean and max |ΔAUC|
+and the share of the same hyperparameter: how far rounding alone moves the paper's own results.
+The normal setting end to end (every dataset × 5 baselines + the SAE k-list) is timed by `protocol_cost.py`.
 
     python bench/probe_engine.py --threads 1 [--datasets ...] [--sizes normal 10 100] [--xgb-datasets 3] [--sae-solvers saga fista]
 """
@@ -28,6 +29,7 @@ def main(argv=None):
     ap.add_argument("--sae-max-iter", type=int, default=None, help="our L1 budget (saga epochs / FISTA iterations; default 1000)")
     ap.add_argument("--cache-dir", default="")
     ap.add_argument("--json", default="", help="also write the per-case rows here")
+    ap.add_argument("--no-rerun", action="store_true", help="skip the paper-against-itself runs (PCA again, logreg on permuted columns)")
     a = ap.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import pin_threads, cached_datasets, load, paper_probe, paper_sae
@@ -77,8 +79,15 @@ def main(argv=None):
                                              t_ref=t_ref / len(a.ks), t_ours=t_ours / len(a.ks)))
                     continue
                 t = time.perf_counter(); r = paper_probe(m, *args); t_ref = time.perf_counter() - t
-                # the paper's PCA is unseeded (randomized SVD at n = 1024): a second run measures its own spread
-                rerun = abs(paper_probe(m, *args).metrics.test_auc - r.metrics.test_auc) if m == "pca" else None
+                # the paper against itself, untimed: its PCA is unseeded (randomized SVD at n = 1024), so a second run
+                # measures its own spread; its logreg is deterministic, so it runs again on the features' columns
+                # permuted (the same problem, its sums in another order): how far rounding alone moves the paper's AUC
+                rerun = rerun_hp = None
+                if m in ("pca", "logreg") and not a.no_rerun:
+                    perm = np.random.default_rng(1).permutation(X.shape[1]) if m == "logreg" else np.arange(X.shape[1])
+                    r2 = paper_probe(m, np.ascontiguousarray(args[0][:, perm]), args[1], np.ascontiguousarray(args[2][:, perm]), args[3])
+                    rerun = abs(r2.metrics.test_auc - r.metrics.test_auc)
+                    rerun_hp = bool(np.isclose(r2.classifier.C, r.classifier.C)) if m == "logreg" else r2.classifier.n_features_in_ == r.classifier.n_features_in_
                 t = time.perf_counter(); o = fit_probe(m, *args, n_threads=a.threads, engine=a.engine) if m == "xgboost" else fit_probe(m, *args, engine=a.engine)
                 t_ours = time.perf_counter() - t
                 c = r.classifier
@@ -88,7 +97,7 @@ def main(argv=None):
                       "xgboost": lambda: all(np.isclose(c.get_params()[k], v) for k, v in o.params.items() if k != "engine"),
                       "mlp": lambda: c.hidden_layer_sizes == tuple(o.params["hidden_layer_sizes"])}[m]()
                 rows.append(dict(dataset=ds, size=size, method=m, k=None, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
-                                 same_hp=bool(hp), t_ref=t_ref, t_ours=t_ours, paper_rerun_d=rerun))
+                                 same_hp=bool(hp), t_ref=t_ref, t_ours=t_ours, paper_rerun_d=rerun, paper_rerun_same_hp=rerun_hp))
             print(f"{ds} n={size}: done", file=sys.stderr, flush=True)
     df = pd.DataFrame(rows)
     if a.json: df.to_json(a.json, orient="records", indent=1)

@@ -11,11 +11,13 @@ def table(df: pd.DataFrame) -> str:
     tab = pd.DataFrame({"cases": g.size(), "mean|dAUC|": g.d.mean(), "max|dAUC|": g.d.max(), "same hp": g.same_hp.mean(),
                         "paper s": g.t_ref.sum(), "ours s": g.t_ours.sum()})
     tab["ratio"] = tab["paper s"] / tab["ours s"]
-    if "paper_rerun_d" in df:  # the paper's code against itself (PCA: unseeded); NaN where not measured
+    if "paper_rerun_d" in df:  # the paper's code against itself (PCA: unseeded; logreg: columns permuted); NaN where not measured
         tab["paper vs paper"] = g.paper_rerun_d.mean()
+        tab["pvp max"] = g.paper_rerun_d.max()
+    if "paper_rerun_same_hp" in df: tab["pvp same hp"] = df.paper_rerun_same_hp.astype(float).groupby(df.method).mean()
     g2 = df.groupby(["method", "size"])
     t2 = pd.DataFrame({"cases": g2.size(), "mean|dAUC|": g2.d.mean(), "max|dAUC|": g2.d.max(), "ratio": g2.t_ref.sum() / g2.t_ours.sum()})
-    if "paper_rerun_d" in df: t2["paper vs paper"] = g2.paper_rerun_d.mean()
+    if "paper_rerun_d" in df: t2["paper vs paper"] = g2.paper_rerun_d.mean(); t2["pvp max"] = g2.paper_rerun_d.max()
     return tab.round(4).to_string() + "\n\nby training size:\n" + t2.round(4).to_string()
 
 if __name__ == "__main__":

@@ -244,8 +244,9 @@ L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at 
 # MLP compiled, with the paper's NumPy-float configurations; 6: CV folds scored on their own rows, near-ties of
 # validation AUCs broken by sklearn's AUC arithmetic, as the paper's argmax breaks them; 7: L2 fits by the compiled
 # L-BFGS-B of `saeprobe.lbfgs` on a CPU (the same algorithm, sums in another order) and kNN test neighbours from a
-# certified float32 product, `saeprobe.knn`)
-ENGINE_VERSION = 7
+# certified float32 product, `saeprobe.knn`; 8: the compiled L2 objective with four problems per pass over the
+# rows and its per-row losses vectorised: float32 sums in another order)
+ENGINE_VERSION = 8
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
