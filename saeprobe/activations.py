@@ -14,7 +14,7 @@ from .core import (ArrayCache, SaeprobeError, atomic_write_json, default_cache_d
 from .datasets import load_dataset
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'LM', 'model_name', 'embedded_checkpoint',
+__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'CHUNK_BATCHES', 'LM', 'model_name', 'embedded_checkpoint',
            'resolve_revision', 'load_model', 'decoder_layers', 'check_layer', 'hook_name', 'build_tiny_model',
            'tokenize', 'run_to_layer', 'extract_last_token', 'ModelRef', 'activation_key', 'get_activations']
 
@@ -200,21 +200,37 @@ def run_to_layer(lm: LM, ids: Sequence[Sequence[int]], layer: int):
         handle.remove()
     return captured["h"].float(), torch.as_tensor(lens)
 
+CHUNK_BATCHES = 8  # batches per checkpointed chunk of a dataset's extraction
+
 def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: int = 32, max_length: int = 1024,
-                       progress: bool = True, desc: str = "extract") -> np.ndarray:
-    "Residual stream after block `layer` at each prompt's last token: float32 [len(prompts), d_model]."
+                       progress: bool = True, desc: str = "extract", partial: ArrayCache | None = None,
+                       partial_key: dict | None = None) -> np.ndarray:
+    """Residual stream after block `layer` at each prompt's last token: float32 [len(prompts), d_model].
+    With `partial` (an `ArrayCache`), every `CHUNK_BATCHES` batches are stored there under `partial_key` plus
+    the chunk's rows and batch size, and chunks already stored are read back instead of recomputed."""
     import torch
     from tqdm.auto import tqdm
     check_layer(lm, layer)
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise SaeprobeError(f"batch_size must be a positive integer, got {batch_size!r}")
     ids = tokenize(lm.tokenizer, prompts, max_length)
     order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.empty((len(ids), lm.d_model), dtype=np.float32)
+    step = batch_size * CHUNK_BATCHES
     with tqdm(total=len(ids), desc=desc, disable=not progress, leave=False) as bar:
-        for s in range(0, len(ids), batch_size):
-            rows = order[s:s + batch_size]
-            h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
-            out[rows] = h[torch.arange(len(rows)), lens - 1].cpu().numpy()
-            bar.update(len(rows))
+        for c in range(0, len(ids), step):
+            chunk = order[c:c + step]
+            name, ckey = f"rows{c:07d}", dict(partial_key or {}, rows_sha256=hash_strings(map(str, chunk)),
+                                              batch_size=int(batch_size))
+            if partial is not None and (hit := partial.get(name, ckey)) is not None and \
+                    hit["acts"].shape == (len(chunk), lm.d_model):
+                out[chunk] = hit["acts"]; bar.update(len(chunk)); continue
+            for s in range(c, c + len(chunk), batch_size):
+                rows = order[s:min(s + batch_size, c + len(chunk))]
+                h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
+                out[rows] = h[torch.arange(len(rows)), lens - 1].cpu().numpy()
+                bar.update(len(rows))
+            if partial is not None: partial.put(name, ckey, {"acts": out[chunk]})
     check_finite(out, f"activations of {lm.name} at layer {layer}")
     return out
 
@@ -249,9 +265,14 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
     prompts = load_dataset(dataset, ood=ood).prompt.tolist()
     cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
     key = activation_key(ref, layer, prompts, max_length)
+    name = dataset + ("__ood" if ood else "")
+    partial = ArrayCache(cache.root / ".partial" / name)   # chunks of an extraction still in progress
+    if force: shutil.rmtree(partial.root, ignore_errors=True)
     def compute():
         lm = ref.load(); check_layer(lm, layer)
-        return {"acts": extract_last_token(lm, prompts, layer, batch_size, max_length, progress, desc=dataset)}
-    acts = cache.get_or_compute(dataset + ("__ood" if ood else ""), key, compute, force=force)["acts"]
+        return {"acts": extract_last_token(lm, prompts, layer, batch_size, max_length, progress, desc=dataset,
+                                           partial=partial, partial_key=key)}
+    acts = cache.get_or_compute(name, key, compute, force=force)["acts"]
+    shutil.rmtree(partial.root, ignore_errors=True)
     check_finite(acts, f"cached activations of {dataset}")
     return acts
