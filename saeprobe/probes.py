@@ -90,6 +90,28 @@ def _check_inputs(X_train, y_train, X_test, y_test):
         raise SaeprobeError(f"X_train has {X_train.shape[1]} features but X_test has {X_test.shape[1]}")
     return y_train, y_test
 
+def _check_search(y_train: np.ndarray, seed) -> None:
+    """Training labels the paper's hyperparameter search can score: above 3 rows (below, no search) at least 2 of each
+    class, and at n >= 128 both classes in the hold-out rows. Otherwise every fold would score 0.5, or the validation AUC
+    be undefined: the search would pick its first grid point silently."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        raise SaeprobeError(f"seed={seed!r} must be an integer in 0..2**32-1 (it seeds the CV folds and the models)")
+    n, counts = len(y_train), np.bincount(y_train, minlength=2)
+    if n <= 3: return
+    if counts.min() < 2:
+        c = int(counts.argmin())
+        raise SaeprobeError(f"the training set has {counts[c]} example of class {c} among {n} rows; above 3 rows the "
+                            f"hyperparameter search needs at least 2 of each class (a validation fold holding both classes "
+                            f"leaves the other in training); at n_train <= 3 there is no search and 1 per class is fine")
+    splits = cv_splits(y_train, seed)
+    if not splits:
+        raise SaeprobeError(f"no validation fold of the {n} training rows holds both classes (class counts {counts.tolist()})")
+    if n >= 128 and len(np.unique(y_train[splits[0][1]])) < 2:
+        v = len(splits[0][1])
+        raise SaeprobeError(f"the hold-out validation rows (the last {v} of the {n} training rows: the paper's rule for "
+                            f"n >= 128) hold class {int(y_train[-1])} only, so their AUC is undefined; pass the training "
+                            f"rows in random order (the regimes' splits are random permutations)")
+
 # %% ../nbs/04_probes.ipynb #c011
 def _logreg(C: float, penalty: str, seed: int, max_iter: int = 1000):
     from sklearn.linear_model import LogisticRegression
@@ -256,6 +278,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         raise SaeprobeError(f"solver={solver!r} is a batched-engine solver; it needs engine='fast' (got {engine!r}: "
                             f"sklearn's {solvers[0]}, the paper's)")
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
+    _check_search(y_train, seed)
     fast = engine == "fast"
     if method != "sae": X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     if method == "logreg":
