@@ -79,6 +79,15 @@ def _check_xy(X, y, what: str) -> np.ndarray:
     check_finite(X, f"X_{what}")
     return y.astype(np.int64)
 
+def _as_features(X, what: str, keep_sparse: bool):
+    "`X` as a 2-D real array (a scipy sparse matrix stays sparse where `keep_sparse`), else an error naming what is wrong."
+    import scipy.sparse as sp
+    X = (X if keep_sparse else X.toarray()) if sp.issparse(X) else np.asarray(X)
+    if X.ndim != 2: raise SaeprobeError(f"X_{what} must be 2-D (rows x features); got shape {X.shape}")
+    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating) or X.dtype == np.bool_):
+        raise SaeprobeError(f"X_{what} must hold real numbers; got dtype {X.dtype}")
+    return X
+
 def _check_inputs(X_train, y_train, X_test, y_test):
     y_train, y_test = _check_xy(X_train, y_train, "train"), _check_xy(X_test, y_test, "test")
     if len(np.unique(y_train)) < 2:
@@ -269,6 +278,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     bad = set(options) - _OPTIONS[method]
     if bad: raise SaeprobeError(f"unknown option(s) {sorted(bad)} for method {method!r}; valid: {sorted(_OPTIONS[method]) or 'none'}")
     device = options.get("device")
+    X_train, X_test = _as_features(X_train, "train", method == "sae"), _as_features(X_test, "test", method == "sae")
     engine = resolve_engine(options.get("engine", "auto"), method, X_train.shape[0], X_train.shape[1])
     l1 = method == "sae" and options.get("penalty", "l1") == "l1"
     solvers = E.L1_SOLVERS if l1 else E.L2_SOLVERS          # the first is the default: the paper's optimiser
@@ -280,7 +290,6 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
     _check_search(y_train, seed)
     fast = engine == "fast"
-    if method != "sae": X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     if method == "logreg":
         if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), C_GRID, "l2",
                                                        device, solver=solver)
@@ -293,7 +302,9 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
     if method == "xgboost":
-        splits = cv_splits(y_train, seed)
+        splits = cv_splits(y_train, seed); nt = options.get("n_threads", 0)
+        if not isinstance(nt, (int, np.integer)) or isinstance(nt, bool) or nt < 0:
+            raise SaeprobeError(f"n_threads={nt!r} must be a non-negative integer (0: every core)")
         if "xgb_impl" in options and not fast:
             raise SaeprobeError(f"xgb_impl={options['xgb_impl']!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
         if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
@@ -321,7 +332,9 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     if not isinstance(model_seed, (int, np.integer)) or isinstance(model_seed, bool) or model_seed < 0:
         raise SaeprobeError(f"model_seed={model_seed!r} must be a non-negative integer (saga's random_state; the paper's: 1)")
     if ranking not in RANKINGS: raise SaeprobeError(f"unknown ranking {ranking!r}; valid: {RANKINGS}")
+    if not isinstance(binarize, (bool, np.bool_)): raise SaeprobeError(f"binarize={binarize!r} must be True or False")
     ks = [k] if np.isscalar(k) else list(k)
+    if not ks: raise SaeprobeError("k=[] : give a number of latents or a non-empty list of them")
     d = X_train.shape[1]
     for kk in ks:
         if not isinstance(kk, (int, np.integer)) or not 1 <= kk <= d:
