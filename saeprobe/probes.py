@@ -99,14 +99,14 @@ def _check_inputs(X_train, y_train, X_test, y_test):
         raise SaeprobeError(f"X_train has {X_train.shape[1]} features but X_test has {X_test.shape[1]}")
     return y_train, y_test
 
-def _check_search(y_train: np.ndarray, seed) -> None:
-    """Training labels the paper's hyperparameter search can score: above 3 rows (below, no search) at least 2 of each
-    class, and at n >= 128 both classes in the hold-out rows. Otherwise every fold would score 0.5, or the validation AUC
-    be undefined: the search would pick its first grid point silently."""
+def _check_search(y_train: np.ndarray, seed):
+    """The search's `cv_splits`, once training labels are checked to be ones the paper's hyperparameter search can score:
+    above 3 rows (below, no search) at least 2 of each class, and at n >= 128 both classes in the hold-out rows. Otherwise
+    every fold would score 0.5, or the validation AUC be undefined: the search would pick its first grid point silently."""
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
         raise SaeprobeError(f"seed={seed!r} must be an integer in 0..2**32-1 (it seeds the CV folds and the models)")
     n, counts = len(y_train), np.bincount(y_train, minlength=2)
-    if n <= 3: return
+    if n <= 3: return None
     if counts.min() < 2:
         c = int(counts.argmin())
         raise SaeprobeError(f"the training set has {counts[c]} example of class {c} among {n} rows; above 3 rows the "
@@ -120,6 +120,7 @@ def _check_search(y_train: np.ndarray, seed) -> None:
         raise SaeprobeError(f"the hold-out validation rows (the last {v} of the {n} training rows: the paper's rule for "
                             f"n >= 128) hold class {int(y_train[-1])} only, so their AUC is undefined; pass the training "
                             f"rows in random order (the regimes' splits are random permutations)")
+    return splits
 
 # %% ../nbs/04_probes.ipynb #c011
 def _logreg(C: float, penalty: str, seed: int, max_iter: int = 1000):
@@ -288,21 +289,21 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         raise SaeprobeError(f"solver={solver!r} is a batched-engine solver; it needs engine='fast' (got {engine!r}: "
                             f"sklearn's {solvers[0]}, the paper's)")
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
-    _check_search(y_train, seed)
+    splits = _check_search(y_train, seed)
     fast = engine == "fast"
     if method == "logreg":
-        if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), C_GRID, "l2",
+        if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, splits, C_GRID, "l2",
                                                        device, solver=solver)
         else: auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
         return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, engine=engine))
     if method in ("pca", "knn"):
         f = {"pca": E.fast_pca, "knn": E.fast_knn}[method] if fast else {"pca": fit_pca, "knn": fit_knn}[method]
         kw = {"solver": solver, "seed": seed} if method == "pca" else {}
-        auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, cv_splits(y_train, seed), device, **kw) if fast else \
+        auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, splits, device, **kw) if fast else \
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
     if method == "xgboost":
-        splits = cv_splits(y_train, seed); nt = options.get("n_threads", 0)
+        nt = options.get("n_threads", 0)
         if not isinstance(nt, (int, np.integer)) or isinstance(nt, bool) or nt < 0:
             raise SaeprobeError(f"n_threads={nt!r} must be a non-negative integer (0: every core)")
         if "xgb_impl" in options and not fast:
@@ -317,7 +318,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     if method == "mlp":
         search = options.get("mlp_search", "paper")
         if fast:
-            cfgs = mlp_configs(search, seed); splits = cv_splits(y_train, seed)
+            cfgs = mlp_configs(search, seed)
             auc, acc, f1, val, i = E.fast_mlp(X_train, y_train, X_test, y_test, splits, cfgs, seed)
             p = dict(hidden_layer_sizes=(32,)) if i is None else cfgs[i]
         else: auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, search)
@@ -341,7 +342,6 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             raise SaeprobeError(f"k={kk!r} is not a valid number of latents for an SAE with {d} latents (1..{d})")
     order = rank_latents(X_train, y_train, ranking)
     Xtr, Xte = (sp.csr_matrix(X_train), sp.csr_matrix(X_test))
-    splits = cv_splits(y_train, seed) if fast else None
     top = order[:max(ks)]   # the latents in ranking order: the top k are the first k columns
     A, B = Xtr[:, top].tocsr(), Xte[:, top].tocsr()
     if binarize: A, B = (A > 1).astype(np.float32), (B > 1).astype(np.float32)
