@@ -70,6 +70,13 @@ def cv_splits(y: np.ndarray, seed: int = 42) -> list[tuple[np.ndarray, np.ndarra
     return [(tr, va) for tr, va in folds if len(np.unique(y[va])) == 2]
 
 # %% ../nbs/04_probes.ipynb #c009
+def _int_option(name: str, value, lo: int, hi: int | None, why: str) -> int:
+    "`value` as an int when it is an integer (not a bool) in lo..hi (`hi` None: unbounded), else an error naming it and `why`."
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and lo <= value \
+            and (hi is None or value <= hi):
+        return int(value)
+    raise SaeprobeError(f"{name}={value!r} must be an integer in {lo}..{'' if hi is None else hi} ({why})")
+
 def _check_xy(X, y, what: str) -> np.ndarray:
     y = np.asarray(y)
     if X.shape[0] != len(y):
@@ -103,8 +110,7 @@ def _check_search(y_train: np.ndarray, seed):
     """The search's `cv_splits`, once training labels are checked to be ones the paper's hyperparameter search can score:
     above 3 rows (below, no search) at least 2 of each class, and at n >= 128 both classes in the hold-out rows. Otherwise
     every fold would score 0.5, or the validation AUC be undefined: the search would pick its first grid point silently."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**32:
-        raise SaeprobeError(f"seed={seed!r} must be an integer in 0..2**32-1 (it seeds the CV folds and the models)")
+    _int_option("seed", seed, 0, 2**32 - 1, "it seeds the CV folds and the models")
     n, counts = len(y_train), np.bincount(y_train, minlength=2)
     if n <= 3: return None
     if counts.min() < 2:
@@ -303,14 +309,12 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
     if method == "xgboost":
-        nt = options.get("n_threads", 0)
-        if not isinstance(nt, (int, np.integer)) or isinstance(nt, bool) or nt < 0:
-            raise SaeprobeError(f"n_threads={nt!r} must be a non-negative integer (0: every core)")
+        nt = _int_option("n_threads", options.get("n_threads", 0), 0, None, "XGBoost's threads; 0: every core")
         if "xgb_impl" in options and not fast:
             raise SaeprobeError(f"xgb_impl={options['xgb_impl']!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
         if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
             cfgs = xgb_configs(seed)
-            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, options.get("n_threads", 0),
+            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, nt,
                                                   options.get("xgb_impl"))
             p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
         else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
@@ -328,18 +332,14 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
     max_iter = options.get("max_iter", E.L1_MAX_ITER); model_seed = options.get("model_seed", 1)
     if penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {penalty!r}; valid: 'l1', 'l2'")
-    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 1:
-        raise SaeprobeError(f"max_iter={max_iter!r} must be a positive integer (L1 iterations / saga epochs; the paper's: 1000)")
-    if not isinstance(model_seed, (int, np.integer)) or isinstance(model_seed, bool) or model_seed < 0:
-        raise SaeprobeError(f"model_seed={model_seed!r} must be a non-negative integer (saga's random_state; the paper's: 1)")
+    max_iter = _int_option("max_iter", max_iter, 1, None, "L1 iterations / saga epochs; the paper's: 1000")
+    model_seed = _int_option("model_seed", model_seed, 0, 2**32 - 1, "saga's random_state; the paper's: 1")
     if ranking not in RANKINGS: raise SaeprobeError(f"unknown ranking {ranking!r}; valid: {RANKINGS}")
     if not isinstance(binarize, (bool, np.bool_)): raise SaeprobeError(f"binarize={binarize!r} must be True or False")
     ks = [k] if np.isscalar(k) else list(k)
     if not ks: raise SaeprobeError("k=[] : give a number of latents or a non-empty list of them")
     d = X_train.shape[1]
-    for kk in ks:
-        if not isinstance(kk, (int, np.integer)) or not 1 <= kk <= d:
-            raise SaeprobeError(f"k={kk!r} is not a valid number of latents for an SAE with {d} latents (1..{d})")
+    ks = [_int_option("k", kk, 1, d, f"a number of latents of this SAE, which has {d}") for kk in ks]
     order = rank_latents(X_train, y_train, ranking)
     Xtr, Xte = (sp.csr_matrix(X_train), sp.csr_matrix(X_test))
     top = order[:max(ks)]   # the latents in ranking order: the top k are the first k columns
