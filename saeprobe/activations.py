@@ -259,20 +259,21 @@ def activation_key(ref: ModelRef, layer: int, prompts: Sequence[str], max_length
 
 def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = False, batch_size: int = 32,
                     max_length: int = 1024, cache_dir: Path | None = None, force: bool = False,
-                    progress: bool = True) -> np.ndarray:
-    "Cached last-token activations [N, d_model] of `dataset` (its OOD set if `ood`) at block `layer`."
+                    progress: bool = True, wait: bool = True) -> np.ndarray:
+    """Cached last-token activations [N, d_model] of `dataset` (its OOD set if `ood`) at block `layer`.
+    While another process extracts the same entry this waits for its result (`wait=False`: raises `CacheBusy`)."""
     ref = ModelRef(ref) if isinstance(ref, str) else ref
     prompts = load_dataset(dataset, ood=ood).prompt.tolist()
     cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
     key = activation_key(ref, layer, prompts, max_length)
     name = dataset + ("__ood" if ood else "")
     partial = ArrayCache(cache.root / ".partial" / name)   # chunks of an extraction still in progress
-    if force: shutil.rmtree(partial.root, ignore_errors=True)
-    def compute():
+    def compute():                                          # runs under the entry's lock
+        if force: shutil.rmtree(partial.root, ignore_errors=True)
         lm = ref.load(); check_layer(lm, layer)
         return {"acts": extract_last_token(lm, prompts, layer, batch_size, max_length, progress, desc=dataset,
                                            partial=partial, partial_key=key)}
-    acts = cache.get_or_compute(name, key, compute, force=force)["acts"]
-    shutil.rmtree(partial.root, ignore_errors=True)
+    acts = cache.get_or_compute(name, key, compute, force=force, wait=wait,
+                                then=lambda: shutil.rmtree(partial.root, ignore_errors=True))["acts"]
     check_finite(acts, f"cached activations of {dataset}")
     return acts

@@ -5,16 +5,20 @@
 # %% ../nbs/00_core.ipynb #c001
 from __future__ import annotations
 import difflib, glob, hashlib, json, logging, os, platform, subprocess, sys, tempfile, uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterable
 import numpy as np
 
+log = logging.getLogger("saeprobe")
+
 # %% auto #0
 __all__ = ['log', 'PROVENANCE_PACKAGES', 'default_cache_dir', 'repo_root', 'canonical_json', 'hash_json', 'hash_strings',
-           'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'ArrayCache',
-           'package_versions', 'git_commit', 'provenance', 'SaeprobeError', 'unknown', 'check_finite']
+           'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'CacheBusy',
+           'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance', 'SaeprobeError', 'unknown',
+           'check_finite']
 
 # %% ../nbs/00_core.ipynb #c005
 def default_cache_dir() -> Path:
@@ -95,15 +99,56 @@ def atomic_write_json(path: Path, obj: Any) -> Path:
     "Write `obj` as indented JSON to `path` atomically."
     return atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True, default=str) + "\n")
 
-# %% ../nbs/00_core.ipynb #c014
-log = logging.getLogger("saeprobe")
+# %% ../nbs/00_core.ipynb #c012b
+class CacheBusy(RuntimeError):
+    "Another process is computing the cache entry asked for (raised by `entry_lock(..., wait=False)`)."
 
+def _lock_holder(path: Path) -> str:
+    try: return path.read_text().strip() or "unknown"
+    except OSError: return "unknown"
+
+@contextmanager
+def entry_lock(path: Path, wait: bool = True):
+    """Hold an exclusive cross-process lock on lock file `path` for the `with` block; yields True if another process
+    held it first (so what it guards may now exist). Blocks while another process holds it, or raises `CacheBusy`
+    with `wait=False`. A `flock`: released by the kernel if the holder dies."""
+    try: import fcntl
+    except ImportError: yield False; return          # no flock on this platform: no lock (see above)
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    waited = False
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(path)
+            if not wait:
+                os.close(fd)
+                raise CacheBusy(f"{path} is held by another process (pid, host: {holder}); it is computing this entry")
+            log.info("waiting for %s (held by pid, host: %s)", path, holder)
+            waited = True
+            try: fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException: os.close(fd); raise
+        try: same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)                                  # the holder removed the file we locked: lock the path anew
+    try:
+        os.ftruncate(fd, 0); os.write(fd, f"{os.getpid()} {platform.node()}\n".encode())  # who holds it, for people
+        yield waited
+    finally:
+        try: path.unlink(missing_ok=True)
+        finally: os.close(fd)
+
+# %% ../nbs/00_core.ipynb #c014
 class ArrayCache:
     "A folder of safetensors files, each with a JSON sidecar, validated on load."
     def __init__(self, root: Path): self.root = Path(root)
     def paths(self, name: str) -> tuple[Path, Path]:
         p = self.root / f"{name}.safetensors"
         return p, p.with_suffix(".json")
+    def lock(self, name: str, wait: bool = True):
+        "`entry_lock` of entry `name`: held while one process computes it."
+        return entry_lock(self.root / f".{name}.lock", wait)
 
     def get(self, name: str, key: dict) -> dict[str, np.ndarray] | None:
         "The cached arrays for `name` if present and valid for `key`; otherwise None."
@@ -141,11 +186,17 @@ class ArrayCache:
         return data
 
     def get_or_compute(self, name: str, key: dict, compute: Callable[[], dict[str, np.ndarray]],
-                       force: bool = False) -> dict[str, np.ndarray]:
-        "Cached arrays for (`name`, `key`), computing and storing them when missing, stale, damaged or `force`d."
+                       force: bool = False, wait: bool = True, then: Callable[[], Any] | None = None) -> dict[str, np.ndarray]:
+        """Cached arrays for (`name`, `key`), computing and storing them when missing, stale, damaged or `force`d.
+        Computing holds the entry's lock: a process that finds it held waits and then reads the result (or, with
+        `wait=False`, raises `CacheBusy`). `then()` runs after a computed entry is stored, still under the lock.
+        A hit takes no lock, so a read-only cache serves hits."""
         if not force and (hit := self.get(name, key)) is not None: return hit
-        arrays = compute()
-        self.put(name, key, arrays)
+        with self.lock(name, wait) as waited:
+            if waited and not force and (hit := self.get(name, key)) is not None: return hit  # computed while we waited
+            arrays = compute()
+            self.put(name, key, arrays)
+            if then is not None: then()
         return arrays
 
 # %% ../nbs/00_core.ipynb #c017

@@ -8,7 +8,7 @@ import contextlib, json, os, shutil, tempfile, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import pandas as pd
-from .core import (SaeprobeError, atomic_write, atomic_write_json, hash_json, log,
+from .core import (CacheBusy, SaeprobeError, atomic_write, atomic_write_json, hash_json, log,
                            provenance, unknown)
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
@@ -102,10 +102,12 @@ RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_
 def unit_hash(cfg: RunConfig, dataset: str) -> str: return hash_json(dict(config=cfg.config_hash(), dataset=dataset))
 def unit_path(out: Path, dataset: str) -> Path: return Path(out) / "units" / f"{dataset}.parquet"
 
-def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progress: bool = False, ood: bool = False):
-    "(activations, SAE latents or None) of `dataset` (its OOD test set if `ood`) for `cfg`, from the caches or computed into them."
+def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progress: bool = False, ood: bool = False,
+             wait: bool = True):
+    """(activations, SAE latents or None) of `dataset` (its OOD test set if `ood`) for `cfg`, from the caches or computed
+    into them. `wait=False`: `CacheBusy` if another process is extracting its activations."""
     X = get_activations(cfg.model_ref, cfg.layer, dataset, ood=ood, batch_size=cfg.batch_size, max_length=cfg.max_length,
-                        cache_dir=cfg.cache_path, force=force, progress=progress)
+                        cache_dir=cfg.cache_path, force=force, progress=progress, wait=wait)
     if "sae" not in cfg.methods: return X, None
     sae = sae if sae is not None else load_sae(cfg.sae, device=cfg.device)
     check_sae(sae, X.shape[1], cfg.layer, cfg.sae_name)
@@ -221,16 +223,24 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     return write_outputs(cfg, out, timings)
 
 def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
-    "Fill the activation (and SAE latent) caches for every dataset of `cfg`; returns seconds per dataset."
+    """Fill the activation (and SAE latent) caches for every dataset of `cfg`; returns seconds per dataset.
+    A dataset that another process is extracting (its cache entry's lock is held) is left to the end and then waited
+    for, so several `extract` runs over one cache (one per GPU, or per core) share the datasets instead of
+    computing each twice."""
     from tqdm.auto import tqdm
     sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
-    times = {}
-    for d in tqdm(cfg.datasets, desc="extract", disable=not progress):
+    times, later = {}, []
+    def one(d: str, wait: bool):
         t = time.time()
-        features(cfg, d, sae, force=force, progress=progress)
-        if cfg.regime == "ood": features(cfg, d, sae, force=force, progress=progress, ood=True)
+        features(cfg, d, sae, force=force, progress=progress, wait=wait)
+        if cfg.regime == "ood": features(cfg, d, sae, force=force, progress=progress, ood=True, wait=wait)
         times[d] = round(time.time() - t, 2)
-    return times
+    with tqdm(total=len(cfg.datasets), desc="extract", disable=not progress) as bar:
+        for d in cfg.datasets:
+            try: one(d, wait=False); bar.update()
+            except CacheBusy as e: later.append(d); log.info("%s: another process is extracting it; back to it at the end (%s)", d, e)
+        for d in later: one(d, wait=True); bar.update()
+    return {d: times[d] for d in cfg.datasets}
 
 # %% ../nbs/06_run.ipynb #c011
 def make_smoke_fixtures(root: Path, layer: int = 1, d_model: int = 16, d_sae: int = 64) -> tuple[str, str]:
