@@ -225,7 +225,7 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
 def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     """Fill the activation (and SAE latent) caches for every dataset of `cfg`; returns seconds per dataset.
     A dataset that another process is extracting (its cache entry's lock is held) is left to the end and then waited
-    for, so several `extract` runs over one cache (one per GPU, or per core) share the datasets instead of
+    for, so several `extract` runs over one cache (one per GPU) share the datasets instead of
     computing each twice."""
     from tqdm.auto import tqdm
     sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
