@@ -229,18 +229,19 @@ def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     computing each twice."""
     from tqdm.auto import tqdm
     sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
-    times, later = {}, []
-    def one(d: str, wait: bool):
+    times, later = dict.fromkeys(cfg.datasets, 0.0), []
+    parts = [(d, ood) for d in cfg.datasets for ood in ((False, True) if cfg.regime == "ood" else (False,))]
+    def one(d: str, ood: bool, wait: bool):    # deferred per part: a busy OOD set does not redo its dataset's own set
         t = time.time()
-        features(cfg, d, sae, force=force, progress=progress, wait=wait)
-        if cfg.regime == "ood": features(cfg, d, sae, force=force, progress=progress, ood=True, wait=wait)
-        times[d] = round(time.time() - t, 2)
-    with tqdm(total=len(cfg.datasets), desc="extract", disable=not progress) as bar:
-        for d in cfg.datasets:
-            try: one(d, wait=False); bar.update()
-            except CacheBusy as e: later.append(d); log.info("%s: another process is extracting it; back to it at the end (%s)", d, e)
-        for d in later: one(d, wait=True); bar.update()
-    return {d: times[d] for d in cfg.datasets}
+        features(cfg, d, sae, force=force, progress=progress, ood=ood, wait=wait)
+        times[d] = round(times[d] + time.time() - t, 2)
+    with tqdm(total=len(parts), desc="extract", disable=not progress) as bar:
+        for d, ood in parts:
+            try: one(d, ood, wait=False); bar.update()
+            except CacheBusy as e:
+                later.append((d, ood)); log.info("%s: another process is extracting it; back to it at the end (%s)", d, e)
+        for d, ood in later: one(d, ood, wait=True); bar.update()
+    return times
 
 # %% ../nbs/06_run.ipynb #c011
 def make_smoke_fixtures(root: Path, layer: int = 1, d_model: int = 16, d_sae: int = 64) -> tuple[str, str]:
