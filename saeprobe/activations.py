@@ -14,9 +14,10 @@ from .core import (ArrayCache, SaeprobeError, atomic_write_json, default_cache_d
 from .datasets import load_dataset
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'CHUNK_BATCHES', 'LM', 'model_name', 'embedded_checkpoint',
-           'resolve_revision', 'load_model', 'decoder_layers', 'check_layer', 'hook_name', 'build_tiny_model',
-           'tokenize', 'run_to_layer', 'extract_last_token', 'ModelRef', 'activation_key', 'get_activations']
+__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'EMBEDDED_SHAPE', 'CHUNK_BATCHES', 'LM', 'model_name',
+           'embedded_checkpoint', 'resolve_revision', 'load_model', 'model_shape', 'decoder_layers', 'check_layer',
+           'hook_name', 'build_tiny_model', 'tokenize', 'run_to_layer', 'extract_last_token', 'ModelRef',
+           'activation_key', 'get_activations']
 
 # %% ../nbs/02_activations.ipynb #c005
 EMBEDDED_MODEL = "embedded"
@@ -109,6 +110,24 @@ def load_model(model_id: str = EMBEDDED_MODEL, revision: str | None = None, devi
     cfg = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
     return LM(model=model, tokenizer=tok, model_id=str(model_id), name=model_name(model_id), revision=rev,
               n_layers=len(decoder_layers(model)), d_model=int(cfg.hidden_size), device=device, dtype=dtype)
+
+# %% ../nbs/02_activations.ipynb #c007s
+EMBEDDED_SHAPE = (18, 640)   # the pinned GGUF's (blocks, d_model): Gemma 3 270M
+
+def model_shape(model_id: str, revision: str | None = None) -> tuple[int, int] | None:
+    """(number of blocks, d_model) of `model_id` from its config alone, no weights loaded; `None` when the config
+    cannot be had without the hub (then the layer is checked when the model loads)."""
+    if model_id == EMBEDDED_MODEL: return EMBEDDED_SHAPE
+    from transformers import AutoConfig
+    local = _is_local(model_id)
+    try: cfg = AutoConfig.from_pretrained(str(Path(model_id).expanduser()) if local else model_id,
+                                          **({} if local else dict(revision=revision)))
+    except (OSError, ValueError) as e:
+        if local: raise SaeprobeError(f"model folder {model_id!r} has no readable config.json ({e})") from None
+        log.info("config of %s not available offline (%s); its layer is checked when it loads", model_id, e)
+        return None
+    cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
+    return int(cfg.num_hidden_layers), int(cfg.hidden_size)
 
 # %% ../nbs/02_activations.ipynb #c009
 def decoder_layers(model) -> Any:
@@ -209,7 +228,7 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     With `partial` (an `ArrayCache`), every `CHUNK_BATCHES` batches are stored there under `partial_key` plus
     the chunk's rows and batch size, and chunks already stored are read back instead of recomputed."""
     import torch
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise SaeprobeError(f"batch_size must be a positive integer, got {batch_size!r}")

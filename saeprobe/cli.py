@@ -16,7 +16,7 @@ def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--profile", default="quick", help="smoke | quick | full (default: quick)")
     p.add_argument("--model", default="", help="Hugging Face model id, local folder or 'embedded' (profile default)")
     p.add_argument("--revision", default="", help="model revision (hub commit) to pin; recorded in cache keys")
-    p.add_argument("--layer", type=int, default=-1, help="block index L: residual stream after block L")
+    p.add_argument("--layer", type=int, default=None, help="block index L: residual stream after block L (default: the profile's)")
     p.add_argument("--sae", default="", help="sae-lens SAE: 'RELEASE/SAE_ID', folder, 'embedded', or 'none'")
     p.add_argument("--datasets", nargs="*", default=[], help="dataset tags (default: the profile's)")
     p.add_argument("--ks", nargs="*", type=int, default=[], help="SAE probe sizes k (default: 1 2 4 ... 512 in normal, 16 128 elsewhere)")
@@ -28,6 +28,8 @@ def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--force", action="store_true", help="recompute cached / finished work")
     p.add_argument("--jobs", type=int, default=0, help="probe worker processes (default: one per core)")
     p.add_argument("--engine", default="", help="probe engine: auto (default), fast (batched) or reference (the paper's sklearn code)")
+    p.add_argument("--probe-device", default="cpu", help="where the probes run: cpu (default) or cuda; part of the results' hash")
+    p.add_argument("--seed", type=int, default=42, help="seed of the splits, CV folds and models (default: 42, the paper's)")
 
 def _regime(p: argparse.ArgumentParser):
     p.add_argument("--regime", default="normal", help="normal | scarcity | imbalance | label_noise | ood (default: normal)")
@@ -46,12 +48,16 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reproduce", help="per regime extract -> run -> figure, then the summary, through papermill")
     _common(r)
     r.add_argument("--regimes", nargs="*", default=["normal"], help="regimes to run, or 'all' (default: normal)")
-    r.add_argument("--fig-dir", default="", help="figure folder (default: figures/ of the checkout)")
+    r.add_argument("--fig-dir", default="", help="figure folder (default: the summary folder's figures/; "
+                   "`--fig-dir figures` regenerates the committed gallery)")
+    r.add_argument("--seeds", nargs="+", type=int, default=None, help="run every regime for each seed; the summary "
+                   "reports each headline quantity as the mean over seeds with its spread (overrides --seed)")
     r.add_argument("--stages", nargs="*", default=["extract", "run", "figure", "summary"], help="stages to run")
     p = sub.add_parser("replot", help="the paper's figures and headline.json from its published CSVs (+ ours beside them)")
     p.add_argument("--published", default="download", help="folder laid out like the paper's results/ (default: download it)")
     p.add_argument("--compare", nargs="*", default=[], help="our results folders (one per regime) to draw beside the paper's")
-    p.add_argument("--out", default="figures/published", help="folder for figures, headline.json (default: figures/published)")
+    p.add_argument("--out", default="results/published", help="folder for figures, headline.json (default: results/published; "
+                   "`--out figures/published` regenerates the committed gallery)")
     p.add_argument("--tie", default="baseline_first", help="quiver tie-break: baseline_first or sae_first")
     t = sub.add_parser("train-sae", help="train an SAE (sae-lens format) on a model's residual stream")
     t.add_argument("--model", default="embedded"); t.add_argument("--layer", type=int, default=9)
@@ -69,12 +75,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name", help="cola | aimade | ood-latents | best-latent | multitoken | sae-family")
     s.add_argument("--profile", default="quick", help="smoke | quick | full (default: quick)")
     s.add_argument("--model", default="", help="Hugging Face model id, local folder or 'embedded' (profile default)")
-    s.add_argument("--layer", type=int, default=-1, help="block index L (profile default)")
+    s.add_argument("--layer", type=int, default=None, help="block index L (profile default)")
     s.add_argument("--sae", default="", help="sae-lens SAE: 'RELEASE/SAE_ID', folder or 'embedded' (profile default)")
     s.add_argument("--saes", nargs="*", default=[], help="sae-family: SAEs to compare instead of training the family")
     s.add_argument("--out", default="", help="table folder (default: results/<model>/layer<L>/<sae>/studies-<profile>/<name>)")
     s.add_argument("--cache-dir", default="", help="activation cache (default: $SAEPROBE_CACHE or ~/.cache/saeprobe)")
-    s.add_argument("--fig-dir", default="", help="figure root; figures go to FIG_DIR/studies/<name> (default: figures/ of the checkout)")
+    s.add_argument("--fig-dir", default="", help="figure root; figures go to FIG_DIR/studies/<name> (default: the study's table folder/figures)")
     s.add_argument("-p", "--param", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="any template parameter, e.g. -p relabels my_relabels.csv; JSON values are parsed (-p regimes '[\"ood\"]')")
     return ap
@@ -89,7 +95,7 @@ def _cfg(a):
     sae = None if a.sae == "none" else a.sae
     return config_for(a.profile, a.model, a.layer, sae, a.datasets, getattr(a, "out", ""), a.cache_dir, a.device,
                       a.batch_size, a.ks, a.revision, a.methods, a.engine, getattr(a, "regime", "normal"),
-                      [_num(v) for v in getattr(a, "regime_values", [])])
+                      [_num(v) for v in getattr(a, "regime_values", [])], seed=a.seed, probe_device=a.probe_device)
 
 def _num(v: float): return int(v) if float(v).is_integer() and v >= 1 else float(v)
 
@@ -114,14 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             sae = None if a.sae == "none" else a.sae
             r = reproduce(a.profile, a.model, a.layer, sae, a.datasets, a.out, a.fig_dir, a.cache_dir, a.device,
                           a.batch_size, a.ks, a.force, a.stages, revision=a.revision, jobs=a.jobs, methods=a.methods,
-                          engine=a.engine, regimes=a.regimes)
-            print(json.dumps(r, indent=1))
+                          engine=a.engine, regimes=a.regimes, seeds=a.seeds or [a.seed], probe_device=a.probe_device,
+                          progress=True)
+            print(f"results: {', '.join(r['out'].values())}\nsummary: {r['summary']}\nfigures: {r['fig_dir']}")
         elif a.cmd == "replot":
             from saeprobe.pipeline import execute, template
             out = Path(a.out).resolve()
             pub = a.published if a.published == "download" else str(Path(a.published).resolve())
             nb = execute(template("summary"), out, dict(published=pub, compare=[str(Path(c).resolve()) for c in a.compare],
                                                         out=str(out), tie=a.tie))
+            for line in json.loads((out / "index.json").read_text()).get("skipped_inputs", []):
+                print(f"saeprobe replot: skipped: {line}", file=sys.stderr)   # never a silent drop
             print(json.dumps(dict(out=str(out), headline=str(out / "headline.json"), notebook=str(nb)), indent=1))
         elif a.cmd == "train-sae":
             import torch
@@ -132,16 +141,15 @@ def main(argv: list[str] | None = None) -> int:
                                     lr=a.lr, seed=a.seed)
             print(p); print((p / "training.json").read_text())
         elif a.cmd == "study":
-            from saeprobe.core import repo_root
             from saeprobe.pipeline import run_study
-            params = dict(profile=a.profile, model=a.model, layer=a.layer, sae=a.sae, cache_dir=a.cache_dir,
-                          fig_dir=str(Path(a.fig_dir).resolve() if a.fig_dir else (repo_root() or Path.cwd()) / "figures"))
+            params = dict(profile=a.profile, model=a.model, layer=a.layer, sae=a.sae, cache_dir=a.cache_dir)
+            if a.fig_dir: params["fig_dir"] = str(Path(a.fig_dir).resolve())
             if a.out: params["out"] = str(Path(a.out).resolve())
             if a.saes: params["saes"] = [str(Path(s).resolve()) if Path(s).exists() else s for s in a.saes]
             params.update({k: _value(v) for k, v in a.param})
             nb = run_study(a.name, params)
-            print(json.dumps(dict(study=a.name, tables=str(nb.parent.parent), notebook=str(nb),
-                                  figures=str(Path(params["fig_dir"]) / "studies" / a.name)), indent=1))
+            figs = Path(params["fig_dir"]) / "studies" / a.name if a.fig_dir else nb.parent.parent / "figures"
+            print(json.dumps(dict(study=a.name, tables=str(nb.parent.parent), notebook=str(nb), figures=str(figs)), indent=1))
     except SaeprobeError as e:
         print(f"saeprobe: error: {e}", file=sys.stderr)
         return 2

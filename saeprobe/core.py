@@ -15,10 +15,10 @@ import numpy as np
 log = logging.getLogger("saeprobe")
 
 # %% auto #0
-__all__ = ['log', 'PROVENANCE_PACKAGES', 'default_cache_dir', 'repo_root', 'canonical_json', 'hash_json', 'hash_strings',
-           'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json', 'CacheBusy',
-           'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance', 'SaeprobeError', 'unknown',
-           'check_finite']
+__all__ = ['log', 'PROVENANCE_PACKAGES', 'PROGRESS_ENV', 'default_cache_dir', 'repo_root', 'canonical_json', 'hash_json',
+           'hash_strings', 'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
+           'CacheBusy', 'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance', 'SaeprobeError',
+           'unknown', 'check_finite', 'progress']
 
 # %% ../nbs/00_core.ipynb #c005
 def default_cache_dir() -> Path:
@@ -253,3 +253,14 @@ def check_finite(X: Any, what: str) -> None:
             where = f" (rows {rows}{'...' if bad.any(1).sum() > 5 else ''})"
         raise SaeprobeError(f"{what} contains {n} non-finite value(s) (NaN or inf){where}; "
                             "all features must be finite. Check the model's dtype (fp16 overflow) or the cache.")
+
+# %% ../nbs/00_core.ipynb #c021q
+PROGRESS_ENV = "SAEPROBE_PROGRESS"
+
+def progress(iterable=None, **kw):
+    "A tqdm bar: `tqdm.auto`'s, or with `$SAEPROBE_PROGRESS=terminal` a text bar on the process's own stderr."
+    if os.environ.get(PROGRESS_ENV) == "terminal":
+        from tqdm.std import tqdm
+        kw.setdefault("file", sys.__stderr__); kw.setdefault("mininterval", 1.0); kw.setdefault("dynamic_ncols", True)
+    else: from tqdm.auto import tqdm
+    return tqdm(iterable, **kw)

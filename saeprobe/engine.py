@@ -10,10 +10,11 @@ import numpy as np
 from .core import SaeprobeError, unknown
 
 # %% auto #0
-__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'L1_SOLVERS', 'auc_rows', 'get_device', 'principal_basis',
-           'newton_l2', 'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'auc_sklearn', 'features_dtype',
-           'decision', 'proba', 'logreg_grid', 'scores_metrics', 'weighted_f1', 'fast_logreg', 'fast_pca', 'nearest',
-           'fast_knn', 'fast_xgboost', 'fast_mlp', 'fast_sae_saga']
+__all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'L1_SOLVERS',
+           'auc_rows', 'get_device', 'port_mismatch', 'port_verified', 'principal_basis', 'newton_l2', 'lbfgsb_batch',
+           'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'auc_sklearn', 'features_dtype', 'decision', 'proba',
+           'logreg_grid', 'scores_metrics', 'weighted_f1', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn',
+           'fast_xgboost', 'fast_mlp', 'fast_sae_saga']
 
 # %% ../nbs/04a_engine.ipynb #c004
 def auc_rows(S, y) -> np.ndarray:
@@ -33,15 +34,49 @@ def auc_rows(S, y) -> np.ndarray:
 
 # %% ../nbs/04a_engine.ipynb #c007
 def get_device(device: str | None = None):
-    "The torch device to use: `device` if given, else CUDA when available, else CPU."
+    """The torch device to use: `device` if given, the CPU for `None` or `""`, and for `"auto"` CUDA when torch sees
+    a GPU. A CUDA device torch cannot see is an error naming it."""
     import torch
-    if device in (None, "", "auto"): return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try: return torch.device(device)
+    if device in (None, ""): return torch.device("cpu")
+    if device == "auto": return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try: dev = torch.device(device)
     except RuntimeError as e: raise SaeprobeError(f"unknown torch device {device!r}; valid e.g. 'cpu', 'cuda', 'cuda:0'") from e
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SaeprobeError(f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA device; use 'cpu'")
+    return dev
 
 def _t(x, dev):
     import torch
     return torch.as_tensor(np.asarray(x, dtype=np.float64), device=dev)
+
+# the library releases each compiled port reproduces bit for bit (its notebook's tests pass against exactly these)
+VERIFIED = {"lbfgs": {"scipy": "1.17.1", "scikit-learn": "1.9.1", "numpy": "2.4.6"},
+            "saga": {"scikit-learn": "1.9.1"},
+            "mlp": {"scikit-learn": "1.9.1", "numpy": "2.4.6"},
+            "knn": {"scikit-learn": "1.9.1"},
+            "xgb": {"xgboost": "3.2.0"}}
+PORT_OF = {"logreg": "lbfgs", "pca": "lbfgs", "knn": "knn", "mlp": "mlp", "sae": "saga", "xgboost": "xgb"}
+NUMERIC_PACKAGES = ("numpy", "scipy", "scikit-learn", "xgboost", "torch")   # their releases can move probe results
+_WARNED: set = set()
+
+def port_mismatch(port: str) -> dict[str, tuple[str, str | None]]:
+    "`{package: (verified, installed)}` for each library `port` copies whose installed release is not the verified one."
+    from saeprobe.core import package_versions
+    if port not in VERIFIED: raise unknown("compiled port", port, VERIFIED)
+    have = package_versions(VERIFIED[port])
+    return {p: (v, have[p]) for p, v in VERIFIED[port].items() if have[p] != v}
+
+def port_verified(port: str, warn: bool = True) -> bool:
+    """True when the installed libraries are the releases `port` was verified against; otherwise (once per process and
+    port, with `warn`) a warning naming both versions: the caller then runs the library's own routine."""
+    bad = port_mismatch(port)
+    if bad and warn and port not in _WARNED:
+        import warnings
+        _WARNED.add(port)
+        what = ", ".join(f"{p} {have} (verified: {v})" for p, (v, have) in bad.items())
+        warnings.warn(f"saeprobe.{port} is a bit-for-bit port verified against other releases; installed: {what}. "
+                      "Running the library's own routine instead (same algorithm).", stacklevel=2)
+    return not bad
 
 # %% ../nbs/04a_engine.ipynb #c009
 def principal_basis(X, dev=None, rel_tol: float = 1e-12):
@@ -546,8 +581,7 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     import os
     from concurrent.futures import ThreadPoolExecutor
     if impl is None:
-        from saeprobe.xgb import xgboost_verified
-        impl = "compiled" if xgboost_verified() else "library"
+        impl = "compiled" if port_verified("xgb") else "library"
     if impl not in XGB_IMPLS: raise SaeprobeError(f"unknown XGBoost impl {impl!r}; valid: {XGB_IMPLS}")
     Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
     n_threads = n_threads or os.cpu_count() or 1

@@ -14,7 +14,8 @@ from .regimes import REGIMES
 
 # %% auto #0
 __all__ = ['BASELINES', 'TIES', 'TIDY', 'probe_name', 'tidy', 'quiver', 'paired_quivers', 'regime_delta', 'normal_delta',
-           'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'load_layer_results']
+           'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'load_layer_results', 'results_by_seed',
+           'seeds_headline']
 
 # %% ../nbs/10_evaluate.ipynb #c004
 BASELINES = ("logreg", "pca", "knn", "xgboost", "mlp")
@@ -167,3 +168,25 @@ def load_layer_results(dirs: Sequence[Path | str]) -> pd.DataFrame:
     if df.groupby(["layer", "dataset", "method"]).size().max() > 1:
         raise SaeprobeError("two folders hold the same layer; give one results folder per layer")
     return df.assign(layer=df.layer.astype(str))[["model", "layer", "dataset", "method", "test_auc", "val_auc"]]
+
+# %% ../nbs/10_evaluate.ipynb #c016t
+def results_by_seed(dirs: Sequence[Path | str]) -> dict[int, list[str]]:
+    "Results folders grouped by the `seed` of their run (from each `manifest.json`), seeds in ascending order."
+    groups: dict[int, list[str]] = {}
+    for d in map(Path, dirs):
+        man = d / "manifest.json"
+        if not man.exists(): raise SaeprobeError(f"{d} is not a results folder of `saeprobe run`: missing manifest.json")
+        groups.setdefault(int(json.loads(man.read_text())["config"].get("seed", 42)), []).append(str(d))
+    return dict(sorted(groups.items()))
+
+def seeds_headline(per_seed: dict[int, list[dict]]) -> list[dict]:
+    """One record per (model, regime, quantity) of the seeds' headline records: `value` the mean over the seeds that
+    have it, with `std` (ddof 1; 0 for one seed), `min`, `max`, `n_seeds` and `by_seed` ({seed: value})."""
+    rows = pd.DataFrame([dict(r, seed=s) for s, recs in per_seed.items() for r in recs])
+    out = []
+    for (model, regime, q), g in rows.groupby(["model", "regime", "quantity"], sort=False):
+        v = g.value.to_numpy(dtype=float)
+        out.append(dict(model=model, regime=regime, quantity=q, value=float(v.mean()),
+                        std=float(v.std(ddof=1)) if len(v) > 1 else 0.0, min=float(v.min()), max=float(v.max()),
+                        n_seeds=len(v), by_seed={str(s): float(x) for s, x in zip(g.seed, v)}))
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from .core import SaeprobeError, atomic_write_json, log
 from .evaluate import (BASELINES, tidy, quiver, paired_quivers, regime_delta, normal_delta, win_rate, headline,
-                               tie_sensitivity)
+                               tie_sensitivity, seeds_headline)
 from .plotting import COLORS, FIG_W1, FIG_W2, paper_style, save_fig, mean_ci
 
 # %% auto #0
@@ -269,10 +269,21 @@ def make_figures(df: pd.DataFrame, fig_dir: Path, layers: pd.DataFrame | None = 
             plt.close(fig)
     return done
 
-def write_headline(df: pd.DataFrame, path: Path, tie: str = "baseline_first") -> list[dict]:
-    "Write `headline.json` (records model/regime/quantity/value) and `tie_sensitivity.json` beside it."
-    recs = headline(df, tie); atomic_write_json(Path(path), recs)
-    atomic_write_json(Path(path).with_name("tie_sensitivity.json"), tie_sensitivity(df).to_dict(orient="records"))
+def write_headline(df: pd.DataFrame | dict, path: Path, tie: str = "baseline_first") -> list[dict]:
+    """Write `headline.json` (records model/regime/quantity/value) and `tie_sensitivity.json` beside it. `df` may be
+    `{seed: table}`: with several seeds each seed's files go to `seed{N}/` beside it and `headline.json` holds each
+    quantity's mean over seeds with its spread (`evaluate.seeds_headline`)."""
+    path = Path(path)
+    if isinstance(df, dict):
+        if len(df) == 1: df = next(iter(df.values()))
+        else:
+            per = {s: write_headline(d, path.parent / f"seed{s}" / path.name, tie) for s, d in df.items()}
+            recs = seeds_headline(per); atomic_write_json(path, recs)
+            first = df[42] if 42 in df else df[min(df)]          # the tie-break's sensitivity: the figures' seed
+            atomic_write_json(path.with_name("tie_sensitivity.json"), tie_sensitivity(first).to_dict(orient="records"))
+            return recs
+    recs = headline(df, tie); atomic_write_json(path, recs)
+    atomic_write_json(path.with_name("tie_sensitivity.json"), tie_sensitivity(df).to_dict(orient="records"))
     return recs
 
 # %% ../nbs/12_figures.ipynb #c009
@@ -307,7 +318,7 @@ def replot(published: Path | str | None, out: Path | str, compare: Sequence[Path
     optionally with our results folders `compare` beside them (as model `ours: <model>`). Writes `headline.json`,
     `tie_sensitivity.json` and `index.json` (figure → files or why it was skipped) under `out`, figures under
     `fig_dir` (default `out`), one folder per model."""
-    from saeprobe.published import load_published, load_published_layers
+    from saeprobe.published import load_published, load_published_layers, missing_published, skip_line
     from saeprobe.evaluate import load_results
     out = Path(out); fig_dir = Path(fig_dir) if fig_dir else out
     pub = tidy(load_published(published))
@@ -321,5 +332,6 @@ def replot(published: Path | str | None, out: Path | str, compare: Sequence[Path
         import matplotlib.pyplot as plt
         fig = fig_compare(df); done["compare"] = [str(p) for p in save_fig(fig, fig_dir / "compare_headline")]; plt.close(fig)
     write_headline(df, out / "headline.json", tie)
+    done["skipped_inputs"] = [skip_line(m) for m in (missing_published(published) if published is not None else [])]
     atomic_write_json(out / "index.json", done)
     return done

@@ -48,7 +48,7 @@ class TokenActs:
 def extract_tokens(lm, prompts: Sequence[str], layer: int, max_len: int = MAX_TOKENS, batch_size: int = 16,
                    max_bytes: float = 4e9, progress: bool = True) -> TokenActs:
     "Activations after block `layer` at every token of each prompt (left-truncated to `max_len`, BOS kept), float16 when they fit."
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
     ids = tokenize(lm.tokenizer, prompts, max_len)
     lens = np.array([len(x) for x in ids]); need = int(lens.sum()) * lm.d_model * 4
@@ -216,7 +216,7 @@ def multitoken_dataset(cfg, dataset: str, sae=None, k: int = 128, max_rows: int 
 def multitoken_study(cfg, out: Path | str, k: int = 128, max_rows: int | None = None, epochs: int = 1000,
                      lr: float = 1e-4, max_bytes: float = 4e9, force: bool = False, progress: bool = True) -> pd.DataFrame:
     "Every dataset of `cfg` (resumable, one unit file per dataset); all rows, also written to `{out}/results.csv`."
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     from saeprobe.core import atomic_write, atomic_write_text
     from saeprobe.run import _read_unit
     out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)

@@ -4,20 +4,21 @@
 
 # %% ../nbs/08_pipeline.ipynb #c001
 from __future__ import annotations
-import json, time
+import json, sys, time
 from pathlib import Path
 from typing import Sequence
-from .core import SaeprobeError, atomic_write_json, default_cache_dir, repo_root, unknown, log
+from .core import PROGRESS_ENV, SaeprobeError, atomic_write_json, default_cache_dir, repo_root, unknown, log
 from .activations import EMBEDDED_MODEL, EMBEDDED_LAYER, model_name
 from .sae import EMBEDDED_SAE
-from .run import RunConfig, make_smoke_fixtures
+from .run import RunConfig, make_smoke_fixtures, preflight
 from .regimes import REGIMES
 from .datasets import list_ood_datasets
 
 # %% auto #0
-__all__ = ['QUICK_DATASETS', 'SMOKE_DATASETS', 'SMOKE_OOD', 'PROFILES', 'QUICK_GRIDS', 'SMOKE_GRIDS', 'STAGES',
-           'FIGURE_TEMPLATES', 'STUDIES', 'default_methods', 'config_for', 'template', 'all_templates',
-           'parameters_cells', 'execute', 'reproduce', 'study_template', 'study_dirs', 'run_study']
+__all__ = ['QUICK_DATASETS', 'SMOKE_DATASETS', 'SMOKE_OOD', 'PROFILES', 'QUICK_GRIDS', 'SMOKE_GRIDS', 'DEFAULT_SEED', 'STAGES',
+           'FIGURE_TEMPLATES', 'KERNEL_ARGS', 'STUDIES', 'default_methods', 'config_for', 'seed_suffix', 'results_root',
+           'template', 'all_templates', 'parameters_cells', 'execute', 'reproduce', 'study_template', 'study_dirs',
+           'run_study']
 
 # %% ../nbs/08_pipeline.ipynb #c004
 QUICK_DATASETS = ("5_hist_fig_ismale", "22_headline_isobama", "41_truthqa_tf", "66_living-room", "87_glue_cola",
@@ -28,6 +29,7 @@ PROFILES = ("smoke", "quick", "full")
 QUICK_GRIDS = {"scarcity": (3, 10, 28, 74, 198, 531), "imbalance": (0.05, 0.2, 0.5, 0.8, 0.95),
                "label_noise": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)}
 SMOKE_GRIDS = {"scarcity": (4, 20), "imbalance": (0.2, 0.5), "label_noise": (0.0, 0.3)}
+DEFAULT_SEED = 42   # the paper's
 
 def default_methods(profile: str, regime: str, has_sae: bool) -> tuple[str, ...]:
     "The probes a profile runs in a regime when the user does not name them."
@@ -37,11 +39,14 @@ def default_methods(profile: str, regime: str, has_sae: bool) -> tuple[str, ...]
             "full": ("logreg", "pca", "knn", "xgboost", "mlp")}[profile]
     return base + sae
 
-def config_for(profile: str = "quick", model: str = "", layer: int = -1, sae: str | None = "", datasets: Sequence[str] = (),
+def config_for(profile: str = "quick", model: str = "", layer: int | None = None, sae: str | None = "", datasets: Sequence[str] = (),
                out: str = "", cache_dir: str = "", device: str = "cpu", batch_size: int = 32,
                ks: Sequence[int] = (), revision: str = "", methods: Sequence[str] = (), engine: str = "",
-               regime: str = "normal", regime_values: Sequence = ()) -> tuple[RunConfig, Path]:
-    "The `RunConfig` and results folder for `profile` and `regime`, with any non-empty argument overriding the profile."
+               regime: str = "normal", regime_values: Sequence = (), *, seed: int = DEFAULT_SEED,
+               probe_device: str = "cpu") -> tuple[RunConfig, Path]:
+    """The `RunConfig` and results folder for `profile` and `regime`, with any non-empty argument overriding the profile
+    (`layer=None`: the profile's). The default folder of a seed other than the paper's 42 ends in `-seed{N}`, so
+    runs of different seeds never share one."""
     if profile not in PROFILES: raise unknown("profile", profile, PROFILES)
     if regime not in REGIMES: raise unknown("regime", regime, REGIMES)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
@@ -58,17 +63,27 @@ def config_for(profile: str = "quick", model: str = "", layer: int = -1, sae: st
     kw["regime"] = regime
     kw["regime_values"] = tuple(regime_values) or grids.get(regime, ())
     if model: kw["model"] = model
-    if layer is not None and layer >= 0: kw["layer"] = int(layer)
+    if layer is not None: kw["layer"] = layer         # RunConfig rejects a negative one, naming the default
     if sae is None or sae: kw["sae"] = sae
     if datasets: kw["datasets"] = tuple(datasets)
     if ks: kw["ks"] = tuple(int(k) for k in ks)
     if engine: kw["engine"] = engine
     cfg = RunConfig(**kw, device=device, batch_size=batch_size, cache_dir=str(cache), revision=revision or None,
-                    methods=tuple(methods) or default_methods(profile, regime, bool(kw["sae"])))
+                    methods=tuple(methods) or default_methods(profile, regime, bool(kw["sae"])), seed=seed,
+                    probe_device=probe_device or "cpu")
+    tail = seed_suffix(seed)
     if out: o = Path(out)
-    elif profile == "smoke": o = cache / "smoke" / ("results" if regime == "normal" else f"results-{regime}")
-    else: o = Path("results") / model_name(cfg.model) / f"layer{cfg.layer}" / cfg.sae_name.replace("/", "__") / f"{regime}-{profile}"
+    elif profile == "smoke": o = cache / "smoke" / (("results" if regime == "normal" else f"results-{regime}") + tail)
+    else: o = results_root(cfg) / f"{regime}-{profile}{tail}"
     return cfg, o
+
+def seed_suffix(seed: int) -> str:
+    "What a results folder's name gets for `seed`: nothing for the paper's 42, else `-seed{N}`."
+    return "" if seed == DEFAULT_SEED else f"-seed{seed}"
+
+def results_root(cfg: RunConfig) -> Path:
+    "`results/<model>/layer<L>/<sae>`: the default parent of a configuration's results folders (relative to the cwd)."
+    return Path("results") / model_name(cfg.model) / f"layer{cfg.layer}" / cfg.sae_name.replace("/", "__")
 
 # %% ../nbs/08_pipeline.ipynb #c007
 STAGES = {"extract": "experiments/20_extract.ipynb", "run": "experiments/21_run.ipynb", "figure": None,
@@ -95,19 +110,29 @@ def parameters_cells(nb_path: Path) -> int:
     nb = json.loads(Path(nb_path).read_text())
     return sum("parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"])
 
-def execute(src: Path, out: Path, parameters: dict, kernel: str = "python3", log_output: bool = False, tag: str = "") -> Path:
-    "Execute template `src` with papermill into `{out}/notebooks/{name}[__{tag}].ipynb`; returns the executed notebook."
+KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]   # the kernel's start-up chatter (TCP transport warnings) off the terminal
+
+def execute(src: Path, out: Path, parameters: dict, kernel: str = "python3", log_output: bool = False, tag: str = "",
+            progress: bool = False) -> Path:
+    """Execute template `src` with papermill into `{out}/notebooks/{name}[__{tag}].ipynb`; returns the executed notebook.
+    `progress`: the stage's own tqdm bars are drawn on this terminal (`core.progress`), not into the notebook."""
+    import os
     import papermill as pm
     if parameters_cells(src) != 1: raise SaeprobeError(f"{src} must have exactly one 'parameters'-tagged cell")
     dst = Path(out) / "notebooks" / (f"{src.stem}__{tag}.ipynb" if tag else src.name)
     dst.parent.mkdir(parents=True, exist_ok=True)
     known = set(pm.inspect_notebook(str(src)))
+    old = os.environ.get(PROGRESS_ENV)
+    if progress: os.environ[PROGRESS_ENV] = "terminal"      # the kernel inherits it
     try:
         pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in parameters.items() if k in known},
-                            kernel_name=kernel, cwd=str(src.parent), log_output=log_output, progress_bar=False)
+                            kernel_name=kernel, cwd=str(src.parent), log_output=log_output, progress_bar=False,
+                            extra_arguments=KERNEL_ARGS)
     except pm.PapermillExecutionError as e:  # our own errors surface as ours (one line), the notebook kept for the trace
         if e.ename == "SaeprobeError": raise SaeprobeError(f"{e.evalue} (executed notebook: {dst})") from None
         raise
+    finally:
+        if progress: os.environ.pop(PROGRESS_ENV) if old is None else os.environ.__setitem__(PROGRESS_ENV, old)
     return dst
 
 def _regimes(regimes) -> list[str]:
@@ -116,44 +141,65 @@ def _regimes(regimes) -> list[str]:
         if r not in REGIMES: raise unknown("regime", r, REGIMES + ("all",))
     return regimes
 
-def reproduce(profile: str = "quick", model: str = "", layer: int = -1, sae: str | None = "", datasets: Sequence[str] = (),
-              out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu", batch_size: int = 32,
-              ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
+def _seeds(seeds) -> list[int]:
+    seeds = list(seeds) or [DEFAULT_SEED]
+    if len(set(seeds)) != len(seeds): raise SaeprobeError(f"seeds {seeds} repeat a seed; give each once")
+    return seeds
+
+def reproduce(profile: str = "quick", model: str = "", layer: int | None = None, sae: str | None = "",
+              datasets: Sequence[str] = (), out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu",
+              batch_size: int = 32, ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
               log_output: bool = False, revision: str = "", jobs: int = 0, methods: Sequence[str] = (), engine: str = "",
-              regimes: Sequence[str] = ("normal",)) -> dict:
-    """Run the stages through papermill for a profile and each regime, then the summary; returns the stage
-    timings and output paths. `out` (optional) is the parent folder: each regime writes `{out}/{regime}`."""
+              regimes: Sequence[str] = ("normal",), seeds: Sequence[int] = (DEFAULT_SEED,), probe_device: str = "cpu",
+              progress: bool = False) -> dict:
+    """Run the stages through papermill for a profile, each seed and each regime, then the summary (each headline
+    quantity the mean over seeds with its spread); returns the stage timings and output paths. `out` (optional) is
+    the parent folder: each regime writes `{out}/{regime}[-seed{N}]`. Figures go to `fig_dir`, by default the
+    summary folder's `figures/` (never the checkout's `figures/`, the committed gallery). Everything that can be
+    checked without loading the model (profile, regimes, stages, seeds, layer, SAE, ks, devices) is checked first."""
     for stage in stages:  # checked before any stage runs, so a typo costs nothing
         if stage not in STAGES: raise unknown("stage", stage, STAGES)
-    regimes = _regimes(regimes)
-    fig = Path(fig_dir).resolve() if fig_dir else ((repo_root() or Path.cwd()) / "figures")
-    timings, notebooks, outs = {}, {}, {}
-    for r in regimes:
-        cfg, o = config_for(profile, model, layer, sae, datasets, str(Path(out) / r) if out else "", cache_dir, device,
-                            batch_size, ks if r == "normal" else (), revision, methods, engine, r)
-        o = o.resolve(); outs[r] = str(o)
-        params = dict(profile=profile, model=cfg.model, layer=cfg.layer, sae=cfg.sae or "", datasets=list(cfg.datasets),
-                      ks=list(cfg.ks), out=str(o), cache_dir=cfg.cache_dir, device=device, batch_size=batch_size,
-                      fig_dir=str(fig), force=force, revision=revision, jobs=jobs, methods=list(cfg.methods),
-                      engine=cfg.engine, regime=r, regime_values=list(cfg.regime_values))
-        for stage in [s for s in stages if s != "summary"]:
-            t = time.time()
-            notebooks[f"{r}/{stage}"] = str(execute(template(stage, r), o, params, log_output=log_output, tag=r))
-            timings[f"{r}/{stage}"] = round(time.time() - t, 1)
-            log.info("%s %s done in %.1f s", r, stage, timings[f"{r}/{stage}"])
-    summary = None
-    if "summary" in stages:
-        summary = (Path(out) / "summary" if out else Path(next(iter(outs.values()))).parent / f"summary-{profile}").resolve()
+    regimes, seeds = _regimes(regimes), _seeds(seeds)
+    plan = {}                                        # (seed, regime) -> (config, results folder)
+    for s in seeds:
+        for r in regimes:
+            cfg, o = config_for(profile, model, layer, sae, datasets, str(Path(out) / (r + seed_suffix(s))) if out else "",
+                                cache_dir, device, batch_size, ks if r == "normal" else (), revision, methods, engine, r,
+                                seed=s, probe_device=probe_device)
+            plan[s, r] = cfg, o.resolve()
+    for cfg, _ in plan.values(): preflight(cfg)
+    outs = {f"{r}{seed_suffix(s)}": str(o) for (s, r), (_, o) in plan.items()}
+    first = next(iter(plan.values()))[1]
+    summary = (Path(out) / "summary" if out else first.parent / f"summary-{profile}").resolve()
+    fig = Path(fig_dir).resolve() if fig_dir else summary / "figures"
+    timings, notebooks = {}, {}
+    steps = [(s, r, st) for (s, r) in plan for st in stages if st != "summary"] + \
+            ([(None, None, "summary")] if "summary" in stages else [])
+    for i, (s, r, stage) in enumerate(steps, 1):
+        name = "summary" if stage == "summary" else f"{r}{seed_suffix(s)}/{stage}"
+        if progress: print(f"saeprobe reproduce [{i}/{len(steps)}] {name}", file=sys.stderr, flush=True)
         t = time.time()
-        notebooks["summary"] = str(execute(template("summary"), summary, dict(
-            profile=profile, results=list(outs.values()), out=str(summary), fig_dir=str(fig), cache_dir=cache_dir),
-            log_output=log_output))
-        timings["summary"] = round(time.time() - t, 1)
-    root = summary or Path(next(iter(outs.values())))
+        if stage == "summary":
+            nb = execute(template("summary"), summary, dict(profile=profile, results=list(outs.values()), out=str(summary),
+                                                            fig_dir=str(fig), cache_dir=cache_dir),
+                         log_output=log_output, progress=progress)
+        else:
+            cfg, o = plan[s, r]
+            params = dict(profile=profile, model=cfg.model, layer=cfg.layer, sae=cfg.sae or "", datasets=list(cfg.datasets),
+                          ks=list(cfg.ks), out=str(o), cache_dir=cfg.cache_dir, device=device, batch_size=batch_size,
+                          fig_dir=str(fig), force=force, revision=revision, jobs=jobs, methods=list(cfg.methods),
+                          engine=cfg.engine, regime=r, regime_values=list(cfg.regime_values), seed=s,
+                          probe_device=cfg.probe_device)
+            nb = execute(template(stage, r), o, params, log_output=log_output, tag=r, progress=progress)
+        notebooks[name] = str(nb); timings[name] = round(time.time() - t, 1)
+        log.info("%s done in %.1f s", name, timings[name])
+    root = summary if "summary" in stages else first
     prev = json.loads((root / "timings.json").read_text()) if (root / "timings.json").exists() else {}
     timings = {**prev.get("stages_s", {}), **timings}; notebooks = {**prev.get("notebooks", {}), **notebooks}
     atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=notebooks))
-    return dict(out=outs, summary=str(summary) if summary else None, fig_dir=str(fig), timings=timings, notebooks=notebooks)
+    return dict(out=outs, summary=str(summary) if "summary" in stages else None, fig_dir=str(fig), timings=timings,
+                notebooks=notebooks)
+
 
 # %% ../nbs/08_pipeline.ipynb #c013
 STUDIES = {"cola": "studies/40_cola.ipynb", "aimade": "studies/41_aimade.ipynb",
@@ -168,7 +214,7 @@ def study_template(name: str) -> Path:
                                          "from a clone with `pip install -e .`")
     return root / "nbs" / STUDIES[name]
 
-def study_dirs(name: str, profile: str = "quick", model: str = "", layer: int = -1, sae: str | None = "",
+def study_dirs(name: str, profile: str = "quick", model: str = "", layer: int | None = None, sae: str | None = "",
                datasets: Sequence[str] = (), out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu",
                methods: Sequence[str] = ("logreg", "sae")) -> tuple[RunConfig, Path, Path]:
     "(config, table folder, figure folder) of study `name` for a profile; non-empty arguments override the defaults."
@@ -181,7 +227,7 @@ def study_dirs(name: str, profile: str = "quick", model: str = "", layer: int = 
 def run_study(name: str, params: dict | None = None, log_output: bool = False) -> Path:
     "Execute study `name`'s template with `params` (papermill); returns the executed notebook, saved beside its tables."
     params = dict(params or {})
-    _, o, _ = study_dirs(name, params.get("profile", "quick"), params.get("model", ""), params.get("layer", -1),
+    _, o, _ = study_dirs(name, params.get("profile", "quick"), params.get("model", ""), params.get("layer"),
                          params.get("sae", ""), out=params.get("out", ""), cache_dir=params.get("cache_dir", ""))
     import papermill as pm
     src = study_template(name)

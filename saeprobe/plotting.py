@@ -12,7 +12,7 @@ import pandas as pd
 from .core import SaeprobeError, atomic_write, atomic_write_json
 
 # %% auto #0
-__all__ = ['FIG_W1', 'FIG_W2', 'COLORS', 'PAPER_RC', 'paper_style', 'save_fig', 'mean_ci', 'plot_auc_vs_k']
+__all__ = ['FIG_W1', 'FIG_W2', 'COLORS', 'PAPER_RC', 'paper_style', 'portable', 'save_fig', 'mean_ci', 'plot_auc_vs_k']
 
 # %% ../nbs/07_plotting.ipynb #c004
 FIG_W1, FIG_W2 = 3.25, 6.75
@@ -30,15 +30,24 @@ def paper_style():
     import matplotlib.pyplot as plt
     with plt.rc_context(PAPER_RC): yield
 
+def portable(value, base: Path):
+    "`value` (str, list, dict) with every absolute path in it made relative to folder `base`: no user's paths in files."
+    import os
+    if isinstance(value, dict): return {k: portable(v, base) for k, v in value.items()}
+    if isinstance(value, (list, tuple)): return [portable(v, base) for v in value]
+    if isinstance(value, (str, Path)) and os.path.isabs(str(value)): return os.path.relpath(str(value), str(base))
+    return value
+
 def save_fig(fig, stem: Path, inputs: dict | None = None) -> list[Path]:
-    "Write `fig` to `{stem}.pdf` and `{stem}.png` (atomically) plus `{stem}.json` describing its inputs."
+    """Write `fig` to `{stem}.pdf` and `{stem}.png` (atomically) plus `{stem}.json` describing its inputs (paths in it
+    relative to the figure's folder)."""
     stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("pdf", "png"):
         p = stem.with_suffix(f".{ext}")
         kw = dict(metadata={"CreationDate": None}) if ext == "pdf" else {}
         atomic_write(p, lambda tmp: fig.savefig(tmp, format=ext, dpi=300, bbox_inches="tight", **kw)); paths.append(p)
-    atomic_write_json(stem.with_suffix(".json"), inputs or {})
+    atomic_write_json(stem.with_suffix(".json"), portable(inputs or {}, stem.parent.resolve()))
     return paths
 
 # %% ../nbs/07_plotting.ipynb #c006

@@ -13,9 +13,9 @@ from .core import SaeprobeError, check_finite, unknown
 from . import engine as E
 
 # %% auto #0
-__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA',
-           'resolve_engine', 'ProbeResult', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv', 'fit_pca', 'fit_knn',
-           'xgb_configs', 'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
+__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'SKLEARN_L1_RATIO', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR',
+           'MLP_ALPHA', 'resolve_engine', 'probe_impl', 'ProbeResult', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv',
+           'fit_pca', 'fit_knn', 'xgb_configs', 'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
@@ -29,24 +29,50 @@ ENGINES = ("auto", "fast", "reference")
 # alpha as the NumPy floats the paper draws, not Python floats — sklearn rounds alpha·W differently for the two)
 REFERENCE_VERSION = 4
 
-def resolve_engine(engine: str, method: str, n_train: int, n_features: int) -> str:
-    """The implementation `engine` means for one fit. `auto` takes the one `bench/probe_engine.py` measured faster
-    on one CPU thread: the fast engine for every method at every size (2026-12-03, ENGINE_VERSION 4: kNN 2.5x and
-    PCA 1.1-1.3x at n = 1024, the smallest gains; until ENGINE_VERSION 3 PCA and kNN at n >= 128 were slower batched
-    and `auto` ran the paper's code for them; the MLP's fast engine, sklearn's MLP compiled, since 2026-12-03 — on a
-    NumPy without its own CBLAS, which that needs, `auto` runs sklearn's MLP)."""
+def resolve_engine(engine: str, method: str, n_train: int = 0, n_features: int = 0) -> str:
+    """The engine `engine` means for one fit of `method`: `auto` is the fast engine (measured faster for every method
+    at every size, `bench/probe_engine.py`). A fast method whose compiled port was verified against other library
+    releases than the installed ones (`engine.port_verified`) runs the paper's library code instead, with a warning
+    naming both versions; XGBoost stays batched and grows its trees with the library. The MLP's port also needs
+    NumPy's own CBLAS: without it, sklearn's MLP."""
     if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
-    if engine == "auto" and method == "mlp":
+    if engine == "reference" or method == "xgboost": return "fast" if engine == "auto" else engine
+    if method == "mlp":
         from saeprobe.mlp import NUMPY_BLAS
-        return "fast" if NUMPY_BLAS else "reference"
-    return "fast" if engine == "auto" else engine
+        if not NUMPY_BLAS: return "reference"
+    return "fast" if E.port_verified(E.PORT_OF[method]) else "reference"
+
+def probe_impl(method: str, engine: str = "auto", device: str | None = "cpu", solver: str | None = None,
+               penalty: str = "l1", xgb_impl: str | None = None) -> str:
+    """The implementation `fit_probe` runs for `method` with these options (recorded in each result's `params["impl"]`
+    and in run hashes): `sklearn` / `xgboost` (the paper's library code), `lbfgs-compiled` (`saeprobe.lbfgs`, on a
+    CPU) or `lbfgs-setulb` (scipy's routine, torch objective on `device`), `newton`, `saga-compiled`, `fista`,
+    `mlp-compiled`, `knn-certified` (`saeprobe.knn`, on a CPU) or `knn-torch` (on `device`), `xgb-compiled` or
+    `xgb-library`. XGBoost at n ≤ 3 (no search) always fits the library's default model."""
+    engine = resolve_engine(engine, method)
+    if engine == "reference": return "xgboost" if method == "xgboost" else "sklearn"
+    cpu = E.get_device(device).type == "cpu"
+    if method == "xgboost": return "xgb-" + (xgb_impl or ("compiled" if E.port_verified("xgb") else "library"))
+    if method == "mlp": return "mlp-compiled"
+    if method == "knn": return "knn-certified" if cpu else "knn-torch"
+    if method == "sae" and penalty == "l1": return "saga-compiled" if (solver or "saga") == "saga" else "fista"
+    if (solver or "lbfgs") == "newton": return "newton"
+    return "lbfgs-compiled" if cpu else "lbfgs-setulb"
 _COMMON = {"engine", "device"}
 _OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads", "xgb_impl"},
             "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter", "solver", "model_seed"}}
 
 @dataclass
 class ProbeResult:
-    "Metrics of one fitted probe; `params` holds the chosen hyperparameters."
+    """Metrics of one fitted probe (what `fit_probe` returns).
+
+    `test_auc`, `test_acc`, `test_f1` (weighted F1): the final model on the test set. `val_auc`: the mean validation
+    AUC of the chosen hyperparameters over the CV folds (at n_train ≤ 3, no search: the training AUC). `k`: the
+    number of SAE latents (SAE probes only). `params`: the chosen hyperparameters — `C` (logreg, SAE probes; None
+    at n ≤ 3), `n_components` (pca), `k` (knn: neighbours), the XGBoost configuration, the MLP's
+    `hidden_layer_sizes`/`learning_rate_init`/`alpha`; SAE probes add `k`, `penalty`, `ranking`, `binarize` and
+    `latents` (the chosen latent indices, best first) — plus how it was computed: `engine` (`fast` or `reference`),
+    `impl` (the implementation that ran, see `probe_impl`) and `device` (where the fits ran)."""
     method: str
     test_auc: float
     test_acc: float
@@ -129,9 +155,17 @@ def _check_search(y_train: np.ndarray, seed):
     return splits
 
 # %% ../nbs/04_probes.ipynb #c011
+SKLEARN_L1_RATIO = "1.8"   # the first scikit-learn whose LogisticRegression makes l1_ratio=1 an L1 fit (the paper's code)
+
 def _logreg(C: float, penalty: str, seed: int, max_iter: int = 1000):
+    import sklearn
     from sklearn.linear_model import LogisticRegression
-    if penalty == "l1": return LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=max_iter, random_state=seed)
+    if penalty == "l1":
+        # before 1.8, l1_ratio only counts with penalty="elasticnet": this call would fit an L2 probe labelled L1
+        if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < tuple(map(int, SKLEARN_L1_RATIO.split("."))):
+            raise SaeprobeError(f"scikit-learn {sklearn.__version__} ignores l1_ratio in LogisticRegression(C, "
+                                f"l1_ratio=1.0, solver='saga'), the paper's L1 probe; install scikit-learn>={SKLEARN_L1_RATIO}")
+        return LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=max_iter, random_state=seed)
     return LogisticRegression(C=C, max_iter=max_iter, random_state=seed)
 
 def _metrics(model, X_test, y_test) -> tuple[float, float, float]:
@@ -279,12 +313,37 @@ def fit_mlp(X_train, y_train, X_test, y_test, seed: int = 42, search: str = "pap
 
 # %% ../nbs/04_probes.ipynb #c015
 def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, **options) -> ProbeResult | list[ProbeResult]:
-    "Fit `method` on the training set with the paper's hyperparameter search; evaluate on the test set."
+    """Fit probe `method` on (`X_train`, `y_train`) with the paper's hyperparameter search; evaluate on the test set.
+
+    `method`: `"logreg"` (L2 logistic regression, C from `C_GRID`), `"pca"` (standardise, PCA, logistic regression on
+    the first c components, c searched), `"knn"` (standardised, k searched), `"xgboost"` (10 seeded configurations
+    of the paper's space), `"mlp"` (the paper's one random configuration, `mlp_search="grid"`: all 225) — each on dense
+    activations, returning one `ProbeResult` — or `"sae"`: k-sparse logistic regression on the top-k SAE latents
+    (dense or scipy sparse), returning one `ProbeResult` per k when `k` is a list. Labels are 0/1. The search is the
+    paper's (`cv_splits`): no search at n ≤ 3, leave-2-out up to 12 rows, 6 stratified folds below 128, then a hold-out
+    of the last min(0.2 n, 100) rows; the first candidate with the highest mean validation AUC wins, and is refit on
+    all training rows. `seed` (0..2**32-1, default 42) seeds the folds and the models.
+
+    Options (keyword; an option another method does not take is an error):
+    - every method: `engine` — `"auto"` (default: the batched engine, `saeprobe.engine`, bit for bit the paper's
+      numbers where its ports are verified), `"fast"` or `"reference"` (the paper's one-sklearn-fit-at-a-time code);
+      `device` — where the batched L2 fits and kNN distances run: `"cpu"` (default), `"cuda"`, `"auto"`.
+    - logreg, pca: `solver` — `"lbfgs"` (default, sklearn's) or `"newton"` (the converged optimum; fast engine).
+    - xgboost: `n_threads` (default 0: every core), `xgb_impl` — `"compiled"` or `"library"` (fast engine).
+    - mlp: `mlp_search` — `"paper"` (default) or `"grid"`.
+    - sae: `k` (int or list, default 1, 2, 4, ..., 512), `penalty` (`"l1"` default, or `"l2"`), `ranking` of latents by
+      class-mean difference (`"normalized"` default, or `"raw"`), `binarize` (latents → 1 where > 1; False),
+      `max_iter` (L1 budget, 1000), `model_seed` (saga's random_state and the final fit's shuffle, 1), `solver`
+      (`"saga"` default, or `"fista"`; L2 SAE probes: as logreg).
+
+    Each result's `params` records the chosen hyperparameters and `engine`, `impl` (`probe_impl`) and `device`.
+    Bad input (one class, mismatched shapes, NaN, unknown option values) is a `SaeprobeError` naming the value."""
     from saeprobe.sae import rank_latents, RANKINGS
     if method not in METHODS: raise unknown("probe method", method, METHODS)
     bad = set(options) - _OPTIONS[method]
     if bad: raise SaeprobeError(f"unknown option(s) {sorted(bad)} for method {method!r}; valid: {sorted(_OPTIONS[method]) or 'none'}")
-    device = options.get("device")
+    device = options.get("device", "cpu")
+    dev = E.get_device(device).type                    # an unknown or absent device fails here, before any work
     X_train, X_test = _as_features(X_train, "train", method == "sae"), _as_features(X_test, "test", method == "sae")
     engine = resolve_engine(options.get("engine", "auto"), method, X_train.shape[0], X_train.shape[1])
     l1 = method == "sae" and options.get("penalty", "l1") == "l1"
@@ -297,17 +356,19 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
     splits = _check_search(y_train, seed)
     fast = engine == "fast"
+    how = dict(engine=engine, device=dev, impl=probe_impl(method, engine, device, options.get("solver"),
+                                                         options.get("penalty", "l1"), options.get("xgb_impl")))
     if method == "logreg":
         if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, splits, C_GRID, "l2",
                                                        device, solver=solver)
         else: auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
-        return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, engine=engine))
+        return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, **how))
     if method in ("pca", "knn"):
         f = {"pca": E.fast_pca, "knn": E.fast_knn}[method] if fast else {"pca": fit_pca, "knn": fit_knn}[method]
         kw = {"solver": solver, "seed": seed} if method == "pca" else {}
         auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, splits, device, **kw) if fast else \
             f(X_train, y_train, X_test, y_test, seed)
-        return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, "engine": engine})
+        return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, **how})
     if method == "xgboost":
         nt = _int_option("n_threads", options.get("n_threads", 0), 0, None, "XGBoost's threads; 0: every core")
         if "xgb_impl" in options and not fast:
@@ -318,7 +379,8 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
                                                   options.get("xgb_impl"))
             p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
         else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
-        return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine if splits is not None else "reference"))
+        if splits is None: how.update(engine="reference", impl="xgboost")   # n <= 3: the library's default model
+        return ProbeResult(method, auc, acc, f1, val, dict(p, **how))
     if method == "mlp":
         search = options.get("mlp_search", "paper")
         if fast:
@@ -327,7 +389,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             p = dict(hidden_layer_sizes=(32,)) if i is None else cfgs[i]
         else: auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, search)
         p = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in p.items()}
-        return ProbeResult(method, auc, acc, f1, val, dict(p, engine=engine))
+        return ProbeResult(method, auc, acc, f1, val, dict(p, **how))
     k = options.get("k", list(SAE_KS)); penalty = options.get("penalty", "l1")
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
     max_iter = options.get("max_iter", E.L1_MAX_ITER); model_seed = options.get("model_seed", 1)
@@ -353,6 +415,6 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     else: res = [fit_logreg_cv(A[:, :kk].toarray(), y_train, B[:, :kk].toarray(), y_test, penalty, seed=model_seed,
                                cv_seed=seed, max_iter=max_iter) for kk in ks]
     out = [ProbeResult("sae", auc, acc, f1, val, dict(C=C, k=int(kk), penalty=penalty, ranking=ranking, binarize=bool(binarize),
-                                                      latents=order[:kk].tolist(), engine=engine), k=int(kk))
+                                                      latents=order[:kk].tolist(), **how), k=int(kk))
            for kk, (auc, acc, f1, val, C) in zip(ks, res)]
     return out[0] if np.isscalar(k) else out

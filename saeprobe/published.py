@@ -12,7 +12,7 @@ from .evaluate import TIDY
 
 # %% auto #0
 __all__ = ['PUBLISHED_MODELS', 'PUBLISHED_URL', 'load_published', 'fetch_published_file', 'download_published',
-           'load_published_layers']
+           'missing_published', 'skip_line', 'load_published_layers']
 
 # %% ../nbs/11_published.ipynb #c004
 PUBLISHED_MODELS = {"gemma-2-9b": 20, "gemma-2-2b": 12, "llama-3.1-8b": 16}   # model -> the layer its SAEs and figures use
@@ -68,7 +68,7 @@ def load_published(root: Path | str | None = None, models=None) -> pd.DataFrame:
         if not need.exists(): raise SaeprobeError(f"published results for {m}: missing file {need}")
         for (kind, regime), rel in files.items():
             if not (root / rel).exists():
-                log.info("published results: %s has no %s %s file (%s); skipped", m, kind, regime, rel); continue
+                log.warning("published results: %s", skip_line(dict(model=m, kind=kind, regime=regime, file=rel))); continue
             try: parts.append(_read(root, rel, m, kind, regime))
             except (KeyError, AttributeError) as e:
                 raise SaeprobeError(f"{root / rel} does not have the paper's columns (missing {e}); see SPEC §12") from e
@@ -99,6 +99,19 @@ def download_published(dest: Path | None = None, models=None) -> Path:
         for rel in _files(m).values():
             fetch_published_file(rel, dest, missing_ok=True)   # not every model has every file
     return dest
+
+def missing_published(root: Path | str, models=None) -> list[dict]:
+    "The result files of the paper's layout absent from `root`: `{model, kind, regime, file}` per missing file."
+    root = Path(root)
+    present = [m for m in (models or PUBLISHED_MODELS) if (root / f"baseline_probes_{m}").is_dir()]
+    return [dict(model=m, kind=kind, regime=regime, file=rel) for m in present
+            for (kind, regime), rel in _files(m).items() if not (root / rel).exists()]
+
+def skip_line(miss: dict) -> str:
+    "One line saying what a missing published file leaves out of the figures and headline."
+    what = "baseline" if miss["kind"] == "baseline" else "SAE-probe"
+    return (f"{miss['model']} {miss['regime']}: no {miss['file']}, so its {what} rows, the {what} headline quantities "
+            f"and figure bars of {miss['model']} in {miss['regime']} are skipped")
 
 # %% ../nbs/11_published.ipynb #c008
 def load_published_layers(root: Path | str | None = None) -> pd.DataFrame:

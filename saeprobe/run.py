@@ -9,22 +9,28 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import pandas as pd
 from .core import (CacheBusy, SaeprobeError, atomic_write, atomic_write_json, hash_json, log,
-                           provenance, unknown)
+                           package_versions, provenance, unknown)
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
 from .sae import SAERef, EMBEDDED_SAE, load_sae, check_sae, sae_latents
-from .probes import fit_probe, SAE_KS, METHODS, ENGINES
-from .engine import ENGINE_VERSION
+from .probes import fit_probe, probe_impl, SAE_KS, METHODS, ENGINES
+from .engine import ENGINE_VERSION, NUMERIC_PACKAGES
 from .probes import REFERENCE_VERSION
 from .regimes import REGIMES, regime_split, regime_values
 from .datasets import list_ood_datasets
 
 # %% auto #0
-__all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'RunConfig', 'unit_hash', 'unit_path', 'features', 'run_dataset', 'collect_results',
-           'write_outputs', 'probe_threads', 'run', 'extract', 'make_smoke_fixtures']
+__all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'RunConfig', 'check_sae_fits', 'preflight', 'unit_hash', 'unit_path', 'features',
+           'run_dataset', 'collect_results', 'write_outputs', 'probe_threads', 'watch_parent', 'run', 'extract',
+           'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
 PROBE_THREADS = 1   # BLAS / OpenMP threads per probe worker; hashed: sklearn's lbfgs results depend on it
+
+def _int_field(name: str, value, lo: int, why: str, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        raise SaeprobeError(f"{name}={value!r} must be an integer in {lo}..{'' if hi is None else hi} ({why})")
+    return value
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
@@ -45,12 +51,19 @@ class RunConfig:
     revision: str | None = None          # model revision (hub commit); recorded in the activation cache key
     dtype: str = "float32"
     engine: str = "auto"                 # probe engine: 'auto', 'fast' (batched) or 'reference' (the paper's sklearn code)
-    device: str = "cpu"                  # not hashed
+    probe_device: str = "cpu"            # where the probes run: 'cpu' (default) or 'cuda'; hashed
+    device: str = "cpu"                  # the model's (extraction, SAE encoding); hashed unless 'cpu'
     batch_size: int = 32                 # not hashed
     cache_dir: str | None = None         # not hashed
 
     def __post_init__(self):
         if self.regime not in REGIMES: raise unknown("regime", self.regime, REGIMES)
+        _int_field("layer", self.layer, 0, "a block index of the model; omit --layer for the profile's default")
+        _int_field("seed", self.seed, 0, "it seeds the regimes' splits, the CV folds and the models", 2**32 - 1)
+        for k in self.ks: _int_field("k", k, 1, "a number of SAE latents (--ks)")
+        for what, dev in (("probe_device", self.probe_device), ("device", self.device)):
+            if not (dev == "cpu" or str(dev).split(":")[0] in ("cuda", "mps")):
+                raise SaeprobeError(f"{what}={dev!r} is not a torch device; valid: 'cpu', 'cuda', 'cuda:N'")
         object.__setattr__(self, "regime_values", tuple(self.regime_values))
         if self.regime in ("normal", "ood") and self.regime_values not in ((), (0,)):
             raise SaeprobeError(f"the {self.regime} regime has one cell; regime_values={list(self.regime_values)} makes no sense")
@@ -72,8 +85,14 @@ class RunConfig:
 
     HASH_EXCLUDE = ("device", "batch_size", "cache_dir", "datasets")
     def to_dict(self) -> dict: return asdict(self)
+    def implementations(self) -> dict[str, str]:
+        "The implementation each method of this run uses (`probes.probe_impl`): what its `params['impl']` will say."
+        return {m: probe_impl(m, self.engine, self.probe_device, penalty=self.penalty) for m in self.methods}
     def hash_fields(self) -> dict:
         d = {k: v for k, v in self.to_dict().items() if k not in self.HASH_EXCLUDE}
+        if self.device != "cpu": d["model_device"] = self.device.split(":")[0]   # a GPU's activations differ in the last bits
+        d["implementations"] = self.implementations()
+        d["versions"] = package_versions(NUMERIC_PACKAGES)   # the libraries whose releases can move the numbers
         d["model_revision"] = ModelRef(self.model, self.revision).resolved_revision()
         if self.sae is not None: d["sae_fingerprint"] = SAERef(self.sae).fingerprint()
         if self.engine != "reference": d["engine_version"] = ENGINE_VERSION   # the batched engine's numeric recipe
@@ -93,6 +112,34 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "RunConfig":
         return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in cls.__dataclass_fields__})
+
+# %% ../nbs/06_run.ipynb #c005q
+def check_sae_fits(cfg: RunConfig, d_in: int, d_sae: int, hook: str | None, d_model: int | None) -> None:
+    "Raise unless an SAE of width `d_in`, `d_sae` latents, reading `hook`, fits `cfg`'s model width, layer and ks."
+    name = cfg.sae_name
+    if d_model is not None and int(d_in) != int(d_model):
+        raise SaeprobeError(f"SAE {name!r} has d_in={d_in} but model {model_name(cfg.model)!r} has d_model={d_model}; "
+                            "use an SAE trained on this model")
+    if hook is not None and hook != hook_name(cfg.layer):
+        raise SaeprobeError(f"SAE {name!r} reads hook {hook!r} but layer {cfg.layer} is {hook_name(cfg.layer)!r}; pass the "
+                            f"layer the SAE was trained on or an SAE for layer {cfg.layer}")
+    big = [k for k in cfg.ks if k > d_sae]
+    if big: raise SaeprobeError(f"k={big} exceed the {d_sae} latents of SAE {name!r}; valid ks: 1..{d_sae}")
+
+def preflight(cfg: RunConfig) -> None:
+    """Check, before any model is loaded or anything extracted, what the configs tell: the devices exist, the layer
+    is a block of the model (its config), the SAE is complete and reads this layer of a model this wide, and every
+    k fits its width. Each problem is a one-line `SaeprobeError` naming the value and what is valid."""
+    from saeprobe.engine import get_device
+    from saeprobe.activations import model_shape
+    from saeprobe.sae import sae_config
+    for dev in (cfg.device, cfg.probe_device): get_device(dev)
+    shape = model_shape(cfg.model, cfg.revision)
+    if shape is not None and cfg.layer >= shape[0]:
+        raise SaeprobeError(f"layer {cfg.layer} is outside model {model_name(cfg.model)!r}, which has blocks "
+                            f"0..{shape[0] - 1}; omit --layer for the profile's default")
+    if "sae" in cfg.methods and (sc := sae_config(cfg.sae)) is not None:
+        check_sae_fits(cfg, sc["d_in"], sc["d_sae"], sc["hook"], None if shape is None else shape[1])
 
 # %% ../nbs/06_run.ipynb #c007
 RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_value", "method", "k", "n_train",
@@ -132,12 +179,13 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False, 
         for m in cfg.methods:  # the dense baselines, on the raw activations
             if m == "sae": continue
             opts = dict(n_threads=n_threads) if m == "xgboost" and n_threads else {}
-            r = fit_probe(m, X[s.train], ytr, Xte[s.test], yte, seed=cfg.seed, engine=cfg.engine, **opts)
+            r = fit_probe(m, X[s.train], ytr, Xte[s.test], yte, seed=cfg.seed, engine=cfg.engine,
+                          device=cfg.probe_device, **opts)
             rows.append(dict(base, method=m, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                              val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
         if Z is not None:  # latents ranked on the training labels the probe sees (flipped ones, for label noise)
             for r in fit_probe("sae", Z[s.train], ytr, Zte[s.test], yte, seed=cfg.seed, engine=cfg.engine,
-                               k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
+                               device=cfg.probe_device, k=list(cfg.ks), penalty=cfg.penalty, ranking=cfg.ranking, binarize=cfg.binarize):
                 rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                                  val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"]),
                                  params=json.dumps({k: v for k, v in r.params.items() if k != "latents"})))
@@ -185,6 +233,17 @@ def probe_threads(n: int = PROBE_THREADS):
         with threadpool_limits(n): yield
     finally: torch.set_num_threads(n_torch)
 
+def watch_parent(parent: int, every: float = 0.5) -> None:
+    """Pool-worker initializer: a daemon thread that ends this process as soon as its parent `parent` is gone (its
+    parent pid changes: the parent was killed, even by SIGKILL, and the worker re-parented), so no worker outlives
+    the run that started it. Finished units are on disk; the unit in flight is recomputed by the rerun."""
+    import threading
+    def watch():
+        while os.getppid() == parent: time.sleep(every)
+        os._exit(3)
+    if os.getppid() != parent: os._exit(3)
+    threading.Thread(target=watch, daemon=True, name="saeprobe-watch-parent").start()
+
 def _unit(cfg_dict: dict, dataset: str, out: str, n_threads: int = 1) -> tuple[str, float]:
     "Worker: compute and write one dataset's unit (activations and latents are already cached); XGBoost on `n_threads`."
     cfg = RunConfig.from_dict(cfg_dict); t = time.time()
@@ -195,12 +254,23 @@ def _unit(cfg_dict: dict, dataset: str, out: str, n_threads: int = 1) -> tuple[s
     atomic_write(unit_path(out, dataset), lambda p: df.to_parquet(p, index=False))
     return dataset, round(time.time() - t, 2)
 
+def _check_seed_folder(cfg: RunConfig, out: Path) -> None:
+    "Results of another seed in `out` are never overwritten: an error naming both seeds."
+    m = Path(out) / "manifest.json"
+    if not m.exists(): return
+    try: seed = json.loads(m.read_text())["config"]["seed"]
+    except (ValueError, KeyError, TypeError): return
+    if seed != cfg.seed:
+        raise SaeprobeError(f"{out} holds the results of seed {seed}; seed {cfg.seed} would overwrite them. Pass "
+                            "another --out (the default folders carry the seed)")
+
 def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n_jobs: int = 0) -> pd.DataFrame:
     "Run `cfg` into folder `out`, skipping finished units unless `force`; returns the results table."
     from concurrent.futures import ProcessPoolExecutor, as_completed
     import multiprocessing as mp
-    from tqdm.auto import tqdm
-    out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)
+    from saeprobe.core import progress as tqdm
+    preflight(cfg)
+    out = Path(out); _check_seed_folder(cfg, out); (out / "units").mkdir(parents=True, exist_ok=True)
     t0 = time.time(); timings = {}
     todo = [d for d in cfg.datasets if force or _read_unit(unit_path(out, d), unit_hash(cfg, d)) is None]
     log.info("run %s: %d of %d datasets to do", cfg.config_hash(), len(todo), len(cfg.datasets))
@@ -216,9 +286,16 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
         if n_jobs <= 1:
             for d in todo: done(*_unit(cfg.to_dict(), d, str(out), share)); bar.update()
         else:  # one process per core; spawn, so no worker inherits torch/BLAS thread state
-            with ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn")) as ex:
+            ex = ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn"), initializer=watch_parent,
+                                     initargs=(os.getpid(),))
+            try:
                 futs = [ex.submit(_unit, cfg.to_dict(), d, str(out), share) for d in todo]
                 for f in as_completed(futs): done(*f.result()); bar.update()
+            except BaseException:  # Ctrl-C, SIGTERM (as KeyboardInterrupt/SystemExit) or a failed unit: stop the workers now
+                ex.shutdown(wait=False, cancel_futures=True)
+                for p in mp.active_children(): p.terminate()
+                raise
+            ex.shutdown()
     timings["total_s"] = round(time.time() - t0, 2)
     return write_outputs(cfg, out, timings)
 
@@ -227,8 +304,14 @@ def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     A dataset that another process is extracting (its cache entry's lock is held) is left to the end and then waited
     for, so several `extract` runs over one cache (one per GPU) share the datasets instead of
     computing each twice."""
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
+    from saeprobe.activations import model_shape
+    preflight(cfg)
     sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
+    if sae is not None:   # a pretrained SAE's width and hook are known once loaded: checked before extracting
+        shape = model_shape(cfg.model, cfg.revision)
+        check_sae_fits(cfg, sae.cfg.d_in, sae.cfg.d_sae, getattr(sae.cfg.metadata, "hook_name", None),
+                       None if shape is None else shape[1])
     times, later = dict.fromkeys(cfg.datasets, 0.0), []
     parts = [(d, ood) for d in cfg.datasets for ood in ((False, True) if cfg.regime == "ood" else (False,))]
     def one(d: str, ood: bool, wait: bool):    # deferred per part: a busy OOD set does not redo its dataset's own set

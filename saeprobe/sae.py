@@ -14,7 +14,7 @@ from .core import ArrayCache, SaeprobeError, default_cache_dir, file_sha256, has
 from .activations import hook_name
 
 # %% auto #0
-__all__ = ['EMBEDDED_SAE', 'RANKINGS', 'embedded_sae_dir', 'SAERef', 'load_sae', 'check_sae', 'standin_converter',
+__all__ = ['EMBEDDED_SAE', 'RANKINGS', 'embedded_sae_dir', 'SAERef', 'load_sae', 'check_sae', 'sae_config', 'standin_converter',
            'encode_sparse', 'sae_latents', 'latent_scores', 'rank_latents']
 
 # %% ../nbs/03_sae.ipynb #c005
@@ -38,10 +38,17 @@ class SAERef:
     "What identifies an SAE: a local folder, or a sae-lens (release, sae_id)."
     spec: str
     @property
+    def pathlike(self) -> bool:
+        "Written as a path (`/…`, `./…`, `../…`, `~…`): a folder, never a release name."
+        return self.spec.startswith(("/", "./", "../", "~")) or self.spec in (".", "..")
+    @property
     def folder(self) -> Path | None:
         if self.spec == EMBEDDED_SAE: return embedded_sae_dir()
         p = Path(self.spec).expanduser()
-        return p if p.is_dir() else None
+        if p.is_dir(): return p
+        if self.pathlike: raise SaeprobeError(f"SAE folder {self.spec!r} does not exist; pass a sae-lens SAE folder "
+                                              "(cfg.json + sae_weights.safetensors), 'RELEASE/SAE_ID' or 'embedded'")
+        return None
     @property
     def release_id(self) -> tuple[str, str]:
         s = self.spec
@@ -94,6 +101,45 @@ def check_sae(sae, d_model: int, layer: int, sae_name: str = "SAE") -> None:
     if hook != hook_name(layer):
         raise SaeprobeError(f"{sae_name} reads hook {hook!r} but the activations are from {hook_name(layer)!r} "
                             f"(layer {layer}); pass the layer the SAE was trained on or an SAE for layer {layer}")
+
+# %% ../nbs/03_sae.ipynb #c009b
+def _close(value: str, valid) -> str:
+    import difflib
+    close = difflib.get_close_matches(value, list(valid), n=3, cutoff=0.4)
+    return f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+
+def sae_config(spec: str | SAERef) -> dict | None:
+    """`{"d_in", "d_sae", "hook"}` of an SAE without loading its weights: from a folder's `cfg.json`; `None` for a
+    pretrained release (checked to exist in sae-lens' directory: an unknown release or id is an error naming close
+    ones). Errors name the folder and what is wrong with it (no folder, no or broken `cfg.json`, no weights)."""
+    import json
+    from sae_lens.constants import SAE_CFG_FILENAME, SAE_WEIGHTS_FILENAME
+    ref = SAERef(spec) if isinstance(spec, str) else spec
+    if (d := ref.folder) is None:
+        from sae_lens.loading.pretrained_saes_directory import get_pretrained_saes_directory
+        release, sae_id = ref.release_id
+        rel = get_pretrained_saes_directory()
+        if release not in rel:
+            if "/" in release: return None           # a Hugging Face repo id: sae-lens loads it directly
+            raise SaeprobeError(f"unknown SAE {ref.spec!r}: no folder of that name, and no sae-lens release "
+                                f"{release!r}{_close(release, rel)} ({len(rel)} releases: `saeprobe sweep --sae-regex`)")
+        if sae_id not in rel[release].saes_map:
+            ids = list(rel[release].saes_map)
+            raise SaeprobeError(f"unknown SAE id {sae_id!r} in release {release!r}{_close(sae_id, ids)} "
+                                f"({len(ids)} ids, e.g. {ids[:3]})")
+        return None
+    cfg_path = d / SAE_CFG_FILENAME
+    if not cfg_path.exists():
+        raise SaeprobeError(f"SAE folder {d} has no {SAE_CFG_FILENAME}; save the SAE with sae-lens' `sae.save_model(dir)`")
+    try: cfg = json.loads(cfg_path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise SaeprobeError(f"SAE folder {d}: {SAE_CFG_FILENAME} is not valid JSON ({e})") from None
+    if not isinstance(cfg, dict) or not all(isinstance(cfg.get(k), int) for k in ("d_in", "d_sae")):
+        raise SaeprobeError(f"SAE folder {d}: {SAE_CFG_FILENAME} lacks integer 'd_in' and 'd_sae'; is it a sae-lens save?")
+    if not (d / SAE_WEIGHTS_FILENAME).exists():
+        raise SaeprobeError(f"SAE folder {d} has no {SAE_WEIGHTS_FILENAME} (only {sorted(p.name for p in d.iterdir())})")
+    hook = (cfg.get("metadata") or {}).get("hook_name") or cfg.get("hook_name")
+    return dict(d_in=cfg["d_in"], d_sae=cfg["d_sae"], hook=hook)
 
 # %% ../nbs/03_sae.ipynb #c010
 def standin_converter(d_in: int, d_sae: int, hook: str, seed: int = 0) -> Callable:

@@ -52,7 +52,7 @@ def train_family(specs: Sequence[SAESpec], model: str, layer: int, root: Path | 
                  n_tokens: int = 400_000, eval_tokens: int = 20_000, epochs: float = 1.0, ctx_len: int = 128,
                  lr: float = 8e-4, seed: int = 0, progress: bool = True) -> list[str]:
     "Train every spec (skipping finished ones with the same recipe); returns the SAE folders."
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     from saeprobe.train_sae import train_sae_for_model
     root = Path(root); out = []
     for s in tqdm(list(specs), desc="train SAEs", disable=not progress):
@@ -68,7 +68,7 @@ def train_family(specs: Sequence[SAESpec], model: str, layer: int, root: Path | 
     return out
 
 # %% ../nbs/15_sae_family.ipynb #c007
-def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", layer: int = -1,
+def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", layer: int | None = None,
                regimes: Sequence[str] = REGIMES, root: Path | str = "", ks: Sequence[int] = (16, 128),
                datasets: Sequence[str] = (), cache_dir: str = "", engine: str = "", jobs: int = 0,
                regime_values: dict | None = None, progress: bool = True) -> pd.DataFrame:
@@ -89,7 +89,7 @@ def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", lay
             parts.append(run(cfg, o, progress=progress, n_jobs=jobs))
     return pd.concat(parts, ignore_index=True)
 
-def sae_info(saes: Sequence[str], profile: str = "quick", model: str = "", layer: int = -1, datasets: Sequence[str] = (),
+def sae_info(saes: Sequence[str], profile: str = "quick", model: str = "", layer: int | None = None, datasets: Sequence[str] = (),
              cache_dir: str = "") -> pd.DataFrame:
     "Per SAE: name, architecture, width, measured L0 on the probing datasets (mean active latents per prompt), training FVU."
     from saeprobe.pipeline import config_for

@@ -210,7 +210,7 @@ def token_projection(lm, layer: int, w: np.ndarray, text="debian", n_tokens: int
     """Mean of `w · h` over every occurrence of every token in `text` (h = residual stream after block `layer`,
     BOS included), streamed; the `top` tokens by mean projection among those seen ≥ `min_count` times."""
     import torch
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     from saeprobe.activations import run_to_layer, check_layer
     from saeprobe.train_sae import iter_documents, doc_batches
     check_layer(lm, layer)
@@ -256,7 +256,7 @@ def fig_aimade(res: dict):
 def ood_latents(cfg: RunConfig, datasets: Sequence[str] = (), k: int = 8, relevance: str | pd.DataFrame | None = None,
                 explanations=None, ranking: str = "raw", seed: int = 42, progress: bool = False) -> dict:
     "Top-`k` latents per OOD dataset, single/joint OOD AUCs and the pruning curve: tables `latents`, `joint`, `pruning`."
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     ood = list_ood_datasets()
     datasets = list(datasets) or [d for d in cfg.datasets if d in ood] or ood
     for ds in datasets: check_dataset(ds, ood=True)
@@ -312,7 +312,7 @@ def best_single_latent(cfg: RunConfig, datasets: Sequence[str] = (), explanation
                        selection: str = "train_auc", n_candidates: int = 256, seed: int = 42,
                        progress: bool = False) -> pd.DataFrame:
     "Per dataset: `best_feature`, its single-latent probe's `test_auc`, `val_auc`, `train_auc`, `top_example` [, `explanation`]."
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     from saeprobe.engine import auc_rows
     if selection not in SELECTIONS: raise unknown("selection", selection, SELECTIONS)
     rows = []

@@ -95,7 +95,7 @@ def doc_batches(lm: LM, docs: Iterable[str], ctx_len: int = 128, batch_size: int
 def collect_activations(lm: LM, layer: int, docs: Iterable[str], n_tokens: int, ctx_len: int = 128,
                         batch_size: int = 32, progress: bool = True) -> np.ndarray:
     "float32 [n_tokens, d_model] residual-stream activations after block `layer` over `docs`."
-    from tqdm.auto import tqdm
+    from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
     out = np.empty((n_tokens, lm.d_model), dtype=np.float32); n = 0
     with tqdm(total=n_tokens, desc="collect", disable=not progress) as bar:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 from .core import SaeprobeError
+from .engine import VERIFIED
 from numba.cpython.unsafe.numbers import trailing_zeros
 from .mlp import _mt_next
 
@@ -17,7 +18,7 @@ __all__ = ['MAX_BIN', 'VERIFIED_XGBOOST', 'xgboost_verified', 'booster_params', 
 
 # %% ../nbs/04f_xgb.ipynb #8a5b0839
 MAX_BIN = 256          # xgboost's default `max_bin`, which the paper keeps
-VERIFIED_XGBOOST = "3.2.0"   # the xgboost release whose trees this module reproduces (its wheel: GCC 10's libstdc++)
+VERIFIED_XGBOOST = VERIFIED["xgb"]["xgboost"]   # the xgboost release whose trees this module reproduces (its wheel: GCC 10's libstdc++)
 
 def xgboost_verified() -> bool:
     "Whether the installed xgboost is the release `xgb_fit` was checked against bit for bit."
