@@ -274,7 +274,7 @@ def activation_key(ref: ModelRef, layer: int, prompts: Sequence[str], max_length
     return dict(kind="last_token_resid_post", model_id=ref.model_id, revision=ref.resolved_revision(),
                 layer=int(layer), hook=hook_name(layer), max_length=int(max_length), dtype=ref.dtype,
                 prompts_sha256=hash_strings(prompts), n_prompts=len(prompts), torch=v["torch"],
-                transformers=v["transformers"])
+                transformers=v["transformers"], **({} if ref.device == "cpu" else dict(device=str(ref.device).split(":")[0])))
 
 def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = False, batch_size: int = 32,
                     max_length: int = 1024, cache_dir: Path | None = None, force: bool = False,

@@ -92,7 +92,8 @@ class RunConfig:
         d = {k: v for k, v in self.to_dict().items() if k not in self.HASH_EXCLUDE}
         if self.device != "cpu": d["model_device"] = self.device.split(":")[0]   # a GPU's activations differ in the last bits
         d["implementations"] = self.implementations()
-        d["versions"] = package_versions(NUMERIC_PACKAGES)   # the libraries whose releases can move the numbers
+        d["versions"] = {k: v and v.split("+")[0]        # the libraries whose releases can move the numbers (a
+                         for k, v in package_versions(NUMERIC_PACKAGES).items()}   # build tag, +cpu/+cu130, is not one)
         d["model_revision"] = ModelRef(self.model, self.revision).resolved_revision()
         if self.sae is not None: d["sae_fingerprint"] = SAERef(self.sae).fingerprint()
         if self.engine != "reference": d["engine_version"] = ENGINE_VERSION   # the batched engine's numeric recipe
