@@ -4,16 +4,16 @@
 
 # %% ../nbs/04a_engine.ipynb #c001
 from __future__ import annotations
-import math
+import functools, math
 from types import SimpleNamespace
 import numpy as np
 from .core import SaeprobeError, unknown
 
 # %% auto #0
 __all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'L1_SOLVERS',
-           'auc_rows', 'get_device', 'port_mismatch', 'port_verified', 'principal_basis', 'newton_l2', 'lbfgsb_batch',
-           'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'auc_sklearn', 'features_dtype', 'decision', 'proba',
-           'logreg_grid', 'scores_metrics', 'weighted_f1', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn',
+           'auc_rows', 'get_device', 'port_mismatch', 'require_port', 'port_verified', 'principal_basis', 'newton_l2',
+           'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'auc_sklearn', 'features_dtype', 'decision',
+           'proba', 'logreg_grid', 'scores_metrics', 'weighted_f1', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn',
            'fast_xgboost', 'fast_mlp', 'fast_sae_saga']
 
 # %% ../nbs/04a_engine.ipynb #c004
@@ -59,12 +59,25 @@ PORT_OF = {"logreg": "lbfgs", "pca": "lbfgs", "knn": "knn", "mlp": "mlp", "sae":
 NUMERIC_PACKAGES = ("numpy", "scipy", "scikit-learn", "xgboost", "torch")   # their releases can move probe results
 _WARNED: set = set()
 
+@functools.lru_cache(maxsize=None)
+def _installed(names: tuple[str, ...]) -> dict:
+    from saeprobe.core import package_versions
+    return package_versions(names)          # releases do not change while a process runs
+
 def port_mismatch(port: str) -> dict[str, tuple[str, str | None]]:
     "`{package: (verified, installed)}` for each library `port` copies whose installed release is not the verified one."
-    from saeprobe.core import package_versions
     if port not in VERIFIED: raise unknown("compiled port", port, VERIFIED)
-    have = package_versions(VERIFIED[port])
+    have = _installed(tuple(VERIFIED[port]))
     return {p: (v, have[p]) for p, v in VERIFIED[port].items() if have[p] != v}
+
+def require_port(port: str) -> None:
+    """Raise unless the installed libraries are the releases `port` was verified against: what a direct call of a
+    port's kernel checks (`fit_probe` instead falls back to the library's own routine)."""
+    if bad := port_mismatch(port):
+        what = ", ".join(f"{p} {have} (verified: {v})" for p, (v, have) in bad.items())
+        raise SaeprobeError(f"saeprobe.{port} reproduces its library bit for bit only at the verified releases; "
+                            f"installed: {what}. Use fit_probe (it runs the library's routine then) or install "
+                            f"the verified releases")
 
 def port_verified(port: str, warn: bool = True) -> bool:
     """True when the installed libraries are the releases `port` was verified against; otherwise (once per process and
@@ -577,7 +590,7 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     fits run concurrently on `n_threads` threads (0: every core). `impl="compiled"` (default) grows the trees with
     `saeprobe.xgb` (the same trees as `XGBClassifier(**config)`, 3.5-6x faster per search in `bench/probe_engine.py`); `"library"`
     trains `xgboost.train` boosters on shared `DMatrix`es (one thread each). `None`: compiled when the installed xgboost
-    is the release `saeprobe.xgb` reproduces (`VERIFIED_XGBOOST`), else the library."""
+    is the release `saeprobe.xgb` reproduces (`VERIFIED["xgb"]`), else the library."""
     import os
     from concurrent.futures import ThreadPoolExecutor
     if impl is None:

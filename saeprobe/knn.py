@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numba
 import numpy as np
+from .engine import require_port
 
 # %% auto #0
 __all__ = ['knn_votes']
@@ -94,7 +95,9 @@ def knn_votes(A, mu, sd, labels, T, k: int, stats: dict | None = None) -> np.nda
     """Share of label 1 among the `k` nearest rows of `A` (n, d) — training rows standardised with mean `mu` and
     scale `sd` — for each raw test row of `T` (q, d): `KNeighborsClassifier(k).predict_proba(T')[:, 1]` with
     `T' = (T - mu) / sd` and exact Euclidean distances, ties to the lower training index. One float32 `gemm`
-    (see above); `stats`, if given, receives the number of (test, training) pairs settled in float64."""
+    (see above); `stats`, if given, receives the number of (test, training) pairs settled in float64. The installed libraries must be the releases this port was
+    verified against, `engine.VERIFIED["knn"]` (checked here: `engine.require_port`)."""
+    require_port("knn")
     A = np.ascontiguousarray(A, dtype=np.float64); mu = np.asarray(mu, np.float64); sd = np.asarray(sd, np.float64)
     T = np.ascontiguousarray(T); lab = np.asarray(labels).astype(np.int64)
     n, d = A.shape

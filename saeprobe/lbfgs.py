@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import numba
 import numpy as np
+from .engine import require_port
 
 # %% auto #0
 __all__ = ['lbfgs_batch']
@@ -444,7 +445,9 @@ def lbfgs_batch(A, y, M, lam, cols=None, promote: bool = True, V=None, d: int | 
     problem b fits rows `M[b] != 0` with `lam[b] = 1/(C·n_b)`; `cols[b]` (B, r) bool keeps some columns (the others
     stay 0); `promote`: the penalty's gradient in float64 (a NumPy-float C). `V` (d, r): A's columns are the rows in
     an orthonormal basis of their row space, and the `tol` test is done on `V·g` (the original coordinates).
-    Returns (X (B, r + 1) weights then intercept, iterations (B,)), as `engine.lbfgsb_batch`."""
+    Returns (X (B, r + 1) weights then intercept, iterations (B,)), as `engine.lbfgsb_batch`. The installed libraries must be the releases this port was
+    verified against, `engine.VERIFIED["lbfgs"]` (checked here: `engine.require_port`)."""
+    require_port("lbfgs")
     A = np.ascontiguousarray(A); y = np.ascontiguousarray(y, dtype=np.float64)
     M = np.ascontiguousarray(M, dtype=np.float64); lam = np.ascontiguousarray(lam, dtype=np.float64)
     n, r = A.shape; B = M.shape[0]

@@ -11,6 +11,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 from .core import SaeprobeError
+from .engine import require_port
 
 # %% auto #0
 __all__ = ['NUMPY_BLAS', 'MAX_BATCH', 'matmul', 'vdot', 'MLPFit', 'mlp_fit']
@@ -282,7 +283,9 @@ def mlp_fit(X, y, hidden=(100,), learning_rate_init=0.001, alpha=0.0001, seed: i
     """`MLPClassifier(hidden, learning_rate_init=..., alpha=..., random_state=seed, max_iter=...).fit(X, y)` (adam,
     relu, batch_size "auto", shuffle, no early stopping; sklearn's defaults) for binary `y`, bit for bit. `X` float32
     stays float32, anything else is float64, as in sklearn. `alpha` as a NumPy float and as a Python float round
-    differently under NumPy 2, in sklearn and here (see above)."""
+    differently under NumPy 2, in sklearn and here (see above). The installed libraries must be the releases this port was
+    verified against, `engine.VERIFIED["mlp"]` (checked here: `engine.require_port`)."""
+    require_port("mlp")
     if not NUMPY_BLAS:
         raise SaeprobeError("the compiled MLP needs NumPy's own CBLAS (the NumPy wheels' scipy_cblas_*64_ routines), and "
                             "this NumPy has none; use engine='reference' (sklearn's MLPClassifier)")

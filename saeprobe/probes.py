@@ -39,7 +39,7 @@ def resolve_engine(engine: str, method: str, n_train: int = 0, n_features: int =
     if engine == "reference" or method == "xgboost": return "fast" if engine == "auto" else engine
     if method == "mlp":
         from saeprobe.mlp import NUMPY_BLAS
-        if not NUMPY_BLAS: return "reference"
+        if not NUMPY_BLAS: return "reference" if engine == "auto" else engine   # explicit fast: mlp_fit says why not
     return "fast" if E.port_verified(E.PORT_OF[method]) else "reference"
 
 def probe_impl(method: str, engine: str = "auto", device: str | None = "cpu", solver: str | None = None,

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 from .core import SaeprobeError
-from .engine import features_dtype
+from .engine import features_dtype, require_port
 
 # %% auto #0
 __all__ = ['saga_l1']
@@ -91,7 +91,9 @@ def saga_l1(X, y, problems, seed: int = 1, max_iter: int = 1000, tol: float = 1e
     """sklearn's `LogisticRegression(C, penalty="l1", solver="saga", max_iter, tol, random_state=seed).fit`, bit for
     bit, for a list of `problems` (rows, k, C) on one matrix `X` (n, K), dense or scipy sparse: problem b fits rows
     `rows` of `X`, in that order, on its first `k` columns (and `y[rows]`). Returns (W (B, K) with zeros beyond each
-    k, c (B,), epochs (B,)) in `X`'s float dtype (float32 stays float32, as in sklearn)."""
+    k, c (B,), epochs (B,)) in `X`'s float dtype (float32 stays float32, as in sklearn). The installed libraries must be the releases this port was
+    verified against, `engine.VERIFIED["saga"]` (checked here: `engine.require_port`)."""
+    require_port("saga")
     from sklearn.linear_model._sag import get_auto_step_size
     from sklearn.utils.extmath import row_norms
     Xs = sp.csr_matrix(X); dt = features_dtype(Xs)

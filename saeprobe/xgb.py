@@ -9,21 +9,16 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 from .core import SaeprobeError
-from .engine import VERIFIED
+from .engine import require_port
 from numba.cpython.unsafe.numbers import trailing_zeros
 from .mlp import _mt_next
 
 # %% auto #0
-__all__ = ['MAX_BIN', 'VERIFIED_XGBOOST', 'xgboost_verified', 'booster_params', 'Quantised', 'quantise', 'XGBFit', 'xgb_fit']
+__all__ = ['MAX_BIN', 'booster_params', 'Quantised', 'quantise', 'XGBFit', 'xgb_fit']
 
 # %% ../nbs/04f_xgb.ipynb #8a5b0839
 MAX_BIN = 256          # xgboost's default `max_bin`, which the paper keeps
-VERIFIED_XGBOOST = VERIFIED["xgb"]["xgboost"]   # the xgboost release whose trees this module reproduces (its wheel: GCC 10's libstdc++)
 
-def xgboost_verified() -> bool:
-    "Whether the installed xgboost is the release `xgb_fit` was checked against bit for bit."
-    import xgboost
-    return xgboost.__version__ == VERIFIED_XGBOOST
 
 def booster_params(config: dict, seed: int = 42, nthread: int = 1) -> dict:
     """The `xgboost.train` parameters of `XGBClassifier(**config, eval_metric="logloss", random_state=seed)` for the
@@ -263,10 +258,7 @@ class XGBFit:
 def xgb_fit(Q: Quantised, y, config: dict, seed: int = 42) -> XGBFit:
     """`XGBClassifier(**config, random_state=seed).fit(X, y)` for binary `y` on `Q = quantise(X)`: the same trees.
     `config`: the paper's eight parameters (`_PARAMS`); every other parameter at xgboost's default."""
-    if not xgboost_verified():
-        import xgboost
-        raise SaeprobeError(f"xgb_fit reproduces xgboost {VERIFIED_XGBOOST}'s trees; xgboost {xgboost.__version__} is installed "
-                            "(use the library: fit_probe(..., xgb_impl='library'), or install xgboost==" + VERIFIED_XGBOOST + ")")
+    require_port("xgb")   # the xgboost release engine.VERIFIED names (its wheel: GCC 10's libstdc++)
     missing = [p for p in _PARAMS if p not in config]
     extra = sorted(set(config) - set(_PARAMS))
     if missing or extra:

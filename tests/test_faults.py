@@ -171,6 +171,7 @@ def test_xgboost_impl_choice():
     with pytest.raises(SaeprobeError, match="needs engine='fast'"):
         fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], engine="reference", xgb_impl="compiled")
     a, b = (fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl=i) for i in ("compiled", "library"))
+    assert (a.params.pop("impl"), b.params.pop("impl")) == ("xgb-compiled", "xgb-library")
     assert (a.test_auc, a.val_auc, a.params) == (b.test_auc, b.val_auc, b.params)
     cfg = dict(n_estimators=5, max_depth=2, learning_rate=0.1, subsample=1.0, colsample_bytree=1.0, reg_alpha=0.0,
                reg_lambda=1.0, min_child_weight=1)
@@ -181,11 +182,12 @@ def test_xgboost_impl_choice():
 def test_xgboost_other_release(monkeypatch):
     """The compiled trees are checked against one xgboost release: with another installed, the default uses the
     library and an explicit xgb_impl='compiled' is a clear error naming both versions."""
-    import xgboost
+    from saeprobe import engine
     from saeprobe.probes import fit_probe
-    monkeypatch.setattr(xgboost, "__version__", "9.9.9")
+    monkeypatch.setitem(engine.VERIFIED, "xgb", {"xgboost": "9.9.9"}); engine._WARNED.discard("xgb")
     r = np.random.RandomState(1); X = r.randn(40, 6).astype(np.float32); y = (X[:, 0] + 0.3 * r.randn(40) > 0).astype(int)
-    with pytest.raises(SaeprobeError, match="xgboost 9.9.9 is installed"):
+    assert fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:]).params["impl"] == "xgb-library"
+    with pytest.raises(SaeprobeError, match=r"installed: xgboost 3\.2\.0 \(verified: 9\.9\.9\)"):
         fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="compiled")
     assert fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:]).test_auc == \
         fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="library").test_auc

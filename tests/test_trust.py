@@ -108,26 +108,47 @@ def _workers(pid: int) -> list[int]:
     try: return [c.pid for c in psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess: return []
 
-def test_sigkill_of_run_leaves_no_worker_and_the_rerun_resumes(tmp_path):
+def _alive(pids) -> list[int]:
     import psutil
+    out = []
+    for k in pids:
+        try:
+            if psutil.Process(k).status() != psutil.STATUS_ZOMBIE: out.append(k)
+        except psutil.NoSuchProcess: pass
+    return out
+
+def _kill_when_workers_run(cmd: list[str], n: int, sig) -> list[int]:
+    "Start `cmd`, wait until it has `n` descendants, send the parent `sig`; the descendants still alive 15 s later."
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t = time.time(); kids = []
+    while time.time() - t < 120 and len(kids) < n and p.poll() is None:
+        kids = _workers(p.pid); time.sleep(0.05)
+    assert len(kids) >= n, "the worker processes never appeared"
+    os.kill(p.pid, sig); p.wait(timeout=60)
+    t = time.time()
+    while time.time() - t < 15 and _alive(kids): time.sleep(0.2)
+    return _alive(kids)
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["KILL", "TERM", "INT"])
+def test_killed_run_leaves_no_worker_and_the_rerun_resumes(tmp_path, sig):
     base = ["run", "--profile", "smoke", "--cache-dir", str(tmp_path / "c"), "--out", str(tmp_path / "o"), "--jobs", "2",
             "--methods", "logreg", "pca", "knn", "mlp"]
     assert _cli("extract", "--profile", "smoke", "--cache-dir", str(tmp_path / "c")).returncode == 0   # probes next
-    p = subprocess.Popen([SAEPROBE, *base], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    t = time.time(); kids = []
-    while time.time() - t < 60 and len(kids) < 2 and p.poll() is None:
-        kids = _workers(p.pid); time.sleep(0.05)
-    assert len(kids) >= 2, "the run's worker processes never appeared"
-    os.kill(p.pid, signal.SIGKILL); p.wait()
-    t = time.time()
-    while time.time() - t < 15 and any(psutil.pid_exists(k) and psutil.Process(k).status() != psutil.STATUS_ZOMBIE
-                                        for k in kids): time.sleep(0.2)
-    alive = [k for k in kids if psutil.pid_exists(k) and psutil.Process(k).status() != psutil.STATUS_ZOMBIE]
+    alive = _kill_when_workers_run([SAEPROBE, *base], 2, sig)
     assert not alive, f"workers {alive} outlived their killed parent"
     r = _cli(*base)
     assert r.returncode == 0, r.stderr
     man = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert man["complete"] and man["datasets_done"] == 2
+
+def test_sigkill_of_reproduce_leaves_no_kernel_or_worker(tmp_path):
+    "reproduce -> papermill kernel -> probe workers: killing the top leaves nothing (the kernel polls its parent)."
+    c = str(tmp_path / "c")
+    assert _cli("extract", "--profile", "smoke", "--cache-dir", c).returncode == 0
+    cmd = [SAEPROBE, "reproduce", "--profile", "smoke", "--cache-dir", c, "--out", str(tmp_path / "o"), "--stages", "run",
+           "--jobs", "2"]
+    alive = _kill_when_workers_run(cmd, 3, signal.SIGKILL)   # the kernel and its two probe workers
+    assert not alive, f"{alive} outlived the killed reproduce"
 
 # --- the main command: progress, no kernel chatter, untracked outputs, several seeds ---------------------------------
 def test_reproduce_shows_progress_writes_no_tracked_file_and_summarises_seeds(tmp_path):
