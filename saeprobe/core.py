@@ -18,7 +18,7 @@ log = logging.getLogger("saeprobe")
 __all__ = ['log', 'PROVENANCE_PACKAGES', 'PROGRESS_ENV', 'default_cache_dir', 'repo_root', 'canonical_json', 'hash_json',
            'hash_strings', 'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
            'CacheBusy', 'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance', 'SaeprobeError',
-           'unknown', 'check_finite', 'progress']
+           'unknown', 'check_finite', 'check_int', 'progress']
 
 # %% ../nbs/00_core.ipynb #c005
 def default_cache_dir() -> Path:
@@ -253,6 +253,13 @@ def check_finite(X: Any, what: str) -> None:
             where = f" (rows {rows}{'...' if bad.any(1).sum() > 5 else ''})"
         raise SaeprobeError(f"{what} contains {n} non-finite value(s) (NaN or inf){where}; "
                             "all features must be finite. Check the model's dtype (fp16 overflow) or the cache.")
+
+def check_int(name: str, value: Any, lo: int, hi: int | None = None, why: str = "") -> int:
+    "`value` as an int when it is an integer (not a bool) in lo..hi (`hi` None: unbounded), else an error naming it and `why`."
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and lo <= value \
+            and (hi is None or value <= hi):
+        return int(value)
+    raise SaeprobeError(f"{name}={value!r} must be an integer in {lo}..{'' if hi is None else hi}" + (f" ({why})" if why else ""))
 
 # %% ../nbs/00_core.ipynb #c021q
 PROGRESS_ENV = "SAEPROBE_PROGRESS"

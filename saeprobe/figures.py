@@ -12,7 +12,7 @@ import pandas as pd
 from .core import SaeprobeError, atomic_write_json, log
 from .evaluate import (BASELINES, tidy, quiver, paired_quivers, regime_delta, normal_delta, win_rate, headline,
                                tie_sensitivity, seeds_headline)
-from .plotting import COLORS, FIG_W1, FIG_W2, paper_style, save_fig, mean_ci
+from .plotting import COLORS, FIG_W1, FIG_W2, paper_style, portable, save_fig, mean_ci
 
 # %% auto #0
 __all__ = ['REGIME_LABEL', 'SHORT', 'XLABEL', 'FIGURES', 'EXAMPLES', 'main_sae', 'fig1_headline', 'fig4_normal', 'fig6_delta',
@@ -333,5 +333,5 @@ def replot(published: Path | str | None, out: Path | str, compare: Sequence[Path
         fig = fig_compare(df); done["compare"] = [str(p) for p in save_fig(fig, fig_dir / "compare_headline")]; plt.close(fig)
     write_headline(df, out / "headline.json", tie)
     done["skipped_inputs"] = [skip_line(m) for m in (missing_published(published) if published is not None else [])]
-    atomic_write_json(out / "index.json", done)
+    atomic_write_json(out / "index.json", portable(done, out.resolve()))    # figure -> files, no user's folders
     return done

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import SaeprobeError, atomic_write, atomic_write_json
+from .core import SaeprobeError, atomic_write, atomic_write_json, default_cache_dir
 
 # %% auto #0
 __all__ = ['FIG_W1', 'FIG_W2', 'COLORS', 'PAPER_RC', 'paper_style', 'portable', 'save_fig', 'mean_ci', 'plot_auc_vs_k']
@@ -31,11 +31,16 @@ def paper_style():
     with plt.rc_context(PAPER_RC): yield
 
 def portable(value, base: Path):
-    "`value` (str, list, dict) with every absolute path in it made relative to folder `base`: no user's paths in files."
+    """`value` (str, list, dict) with every absolute path in it written without the user's folders: under the cache
+    as `$SAEPROBE_CACHE/...`, anything else relative to folder `base`."""
     import os
     if isinstance(value, dict): return {k: portable(v, base) for k, v in value.items()}
     if isinstance(value, (list, tuple)): return [portable(v, base) for v in value]
-    if isinstance(value, (str, Path)) and os.path.isabs(str(value)): return os.path.relpath(str(value), str(base))
+    if isinstance(value, (str, Path)) and os.path.isabs(str(value)):
+        cache = str(default_cache_dir().resolve())
+        if os.path.commonpath([str(value), cache]) == cache:
+            return "$SAEPROBE_CACHE/" + os.path.relpath(str(value), cache)
+        return os.path.relpath(str(value), str(base))
     return value
 
 def save_fig(fig, stem: Path, inputs: dict | None = None) -> list[Path]:

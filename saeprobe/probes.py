@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
-from .core import SaeprobeError, check_finite, unknown
+from .core import SaeprobeError, check_finite, check_int, unknown
 from . import engine as E
 
 # %% auto #0
@@ -96,13 +96,6 @@ def cv_splits(y: np.ndarray, seed: int = 42) -> list[tuple[np.ndarray, np.ndarra
     return [(tr, va) for tr, va in folds if len(np.unique(y[va])) == 2]
 
 # %% ../nbs/04_probes.ipynb #c009
-def _int_option(name: str, value, lo: int, hi: int | None, why: str) -> int:
-    "`value` as an int when it is an integer (not a bool) in lo..hi (`hi` None: unbounded), else an error naming it and `why`."
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) and lo <= value \
-            and (hi is None or value <= hi):
-        return int(value)
-    raise SaeprobeError(f"{name}={value!r} must be an integer in {lo}..{'' if hi is None else hi} ({why})")
-
 def _check_xy(X, y, what: str) -> np.ndarray:
     y = np.asarray(y)
     if X.shape[0] != len(y):
@@ -136,7 +129,7 @@ def _check_search(y_train: np.ndarray, seed):
     """The search's `cv_splits`, once training labels are checked to be ones the paper's hyperparameter search can score:
     above 3 rows (below, no search) at least 2 of each class, and at n >= 128 both classes in the hold-out rows. Otherwise
     every fold would score 0.5, or the validation AUC be undefined: the search would pick its first grid point silently."""
-    _int_option("seed", seed, 0, 2**32 - 1, "it seeds the CV folds and the models")
+    check_int("seed", seed, 0, 2**32 - 1, "it seeds the CV folds and the models")
     n, counts = len(y_train), np.bincount(y_train, minlength=2)
     if n <= 3: return None
     if counts.min() < 2:
@@ -370,7 +363,7 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, **how})
     if method == "xgboost":
-        nt = _int_option("n_threads", options.get("n_threads", 0), 0, None, "XGBoost's threads; 0: every core")
+        nt = check_int("n_threads", options.get("n_threads", 0), 0, None, "XGBoost's threads; 0: every core")
         if "xgb_impl" in options and not fast:
             raise SaeprobeError(f"xgb_impl={options['xgb_impl']!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
         if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
@@ -394,14 +387,14 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
     max_iter = options.get("max_iter", E.L1_MAX_ITER); model_seed = options.get("model_seed", 1)
     if penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {penalty!r}; valid: 'l1', 'l2'")
-    max_iter = _int_option("max_iter", max_iter, 1, None, "L1 iterations / saga epochs; the paper's: 1000")
-    model_seed = _int_option("model_seed", model_seed, 0, 2**32 - 1, "saga's random_state; the paper's: 1")
+    max_iter = check_int("max_iter", max_iter, 1, None, "L1 iterations / saga epochs; the paper's: 1000")
+    model_seed = check_int("model_seed", model_seed, 0, 2**32 - 1, "saga's random_state; the paper's: 1")
     if ranking not in RANKINGS: raise SaeprobeError(f"unknown ranking {ranking!r}; valid: {RANKINGS}")
     if not isinstance(binarize, (bool, np.bool_)): raise SaeprobeError(f"binarize={binarize!r} must be True or False")
     ks = [k] if np.isscalar(k) else list(k)
     if not ks: raise SaeprobeError("k=[] : give a number of latents or a non-empty list of them")
     d = X_train.shape[1]
-    ks = [_int_option("k", kk, 1, d, f"a number of latents of this SAE, which has {d}") for kk in ks]
+    ks = [check_int("k", kk, 1, d, f"a number of latents of this SAE, which has {d}") for kk in ks]
     order = rank_latents(X_train, y_train, ranking)
     Xtr, Xte = (sp.csr_matrix(X_train), sp.csr_matrix(X_test))
     top = order[:max(ks)]   # the latents in ranking order: the top k are the first k columns

@@ -8,7 +8,7 @@ import contextlib, json, os, shutil, tempfile, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import pandas as pd
-from .core import (CacheBusy, SaeprobeError, atomic_write, atomic_write_json, hash_json, log,
+from .core import (CacheBusy, SaeprobeError, atomic_write, atomic_write_json, check_int, hash_json, log,
                            package_versions, provenance, unknown)
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
@@ -26,11 +26,6 @@ __all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'RunConfig', 'check_sae_fits', 'pr
 
 # %% ../nbs/06_run.ipynb #c004
 PROBE_THREADS = 1   # BLAS / OpenMP threads per probe worker; hashed: sklearn's lbfgs results depend on it
-
-def _int_field(name: str, value, lo: int, why: str, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
-        raise SaeprobeError(f"{name}={value!r} must be an integer in {lo}..{'' if hi is None else hi} ({why})")
-    return value
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
@@ -58,9 +53,9 @@ class RunConfig:
 
     def __post_init__(self):
         if self.regime not in REGIMES: raise unknown("regime", self.regime, REGIMES)
-        _int_field("layer", self.layer, 0, "a block index of the model; omit --layer for the profile's default")
-        _int_field("seed", self.seed, 0, "it seeds the regimes' splits, the CV folds and the models", 2**32 - 1)
-        for k in self.ks: _int_field("k", k, 1, "a number of SAE latents (--ks)")
+        check_int("layer", self.layer, 0, None, "a block index of the model; omit --layer for the profile's default")
+        check_int("seed", self.seed, 0, 2**32 - 1, "it seeds the regimes' splits, the CV folds and the models")
+        for k in self.ks: check_int("k", k, 1, None, "a number of SAE latents (--ks)")
         for what, dev in (("probe_device", self.probe_device), ("device", self.device)):
             if not (dev == "cpu" or str(dev).split(":")[0] in ("cuda", "mps")):
                 raise SaeprobeError(f"{what}={dev!r} is not a torch device; valid: 'cpu', 'cuda', 'cuda:N'")
@@ -292,7 +287,7 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
             try:
                 futs = [ex.submit(_unit, cfg.to_dict(), d, str(out), share) for d in todo]
                 for f in as_completed(futs): done(*f.result()); bar.update()
-            except BaseException:  # Ctrl-C, SIGTERM (as KeyboardInterrupt/SystemExit) or a failed unit: stop the workers now
+            except BaseException:  # Ctrl-C or a failed unit: stop the workers now (a SIGTERM/SIGKILL: they watch us)
                 ex.shutdown(wait=False, cancel_futures=True)
                 for p in mp.active_children(): p.terminate()
                 raise
