@@ -47,13 +47,13 @@ def main(argv=None):
     it = {} if a.sae_max_iter is None else {"max_iter": a.sae_max_iter}
     budgets = [("sae" if s == "saga" else f"sae_{s}", dict(it, solver=s, model_seed=42)) for s in a.sae_solvers]
     if "sae" in a.methods:   # load the compiled saga once, outside the timings (numba's on-disk cache; ~0.5 s)
-        from saeprobe.saga import saga_l1
+        from saeprobe.engine.saga import saga_l1
         saga_l1(np.ones((2, 1), np.float32), [0, 1], [([0, 1], 1, 1.0)])
     if "mlp" in a.methods:   # and the compiled MLP (float32 activations)
-        from saeprobe.mlp import mlp_fit
+        from saeprobe.engine.mlp import mlp_fit
         mlp_fit(np.eye(4, dtype=np.float32), [0, 1, 0, 1], (2, 2), np.float64(0.01), np.float64(0.01), 42, 2).proba(np.eye(4, dtype=np.float32))
     if "knn" in a.methods:   # and the compiled kNN test votes
-        from saeprobe.knn import knn_votes
+        from saeprobe.engine.knn import knn_votes
         knn_votes(np.eye(3), np.zeros(3), np.ones(3), [0, 1, 0], np.eye(3, dtype=np.float32), 1)
     rows = []
     for di, ds in enumerate(names):

@@ -1,4 +1,4 @@
-"""XGBoost trees: `saeprobe.xgb` (compiled, the same trees) against `xgboost.train` (the library `XGBClassifier` runs), same run.
+"""XGBoost trees: `saeprobe.engine.xgb` (compiled, the same trees) against `xgboost.train` (the library `XGBClassifier` runs), same run.
 
 Trains the paper's ten seeded configurations (`saeprobe.probes.xgb_configs`) on one training matrix with both, one
 thread each, and prints per configuration the seconds of each side, the ratio, and whether the held-out
@@ -17,7 +17,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     import xgboost
-    from saeprobe.xgb import quantise, xgb_fit, booster_params
+    from saeprobe.engine.xgb import quantise, xgb_fit, booster_params
     from saeprobe.probes import xgb_configs
     rng = np.random.default_rng(a.seed)
     X = rng.standard_normal((a.n, a.d)).astype(np.float32); w = rng.standard_normal(a.d)

@@ -218,13 +218,13 @@ def multitoken_study(cfg, out: Path | str, k: int = 128, max_rows: int | None = 
     "Every dataset of `cfg` (resumable, one unit file per dataset); all rows, also written to `{out}/results.csv`."
     from saeprobe.core import progress as tqdm
     from saeprobe.core import atomic_write, atomic_write_text
-    from saeprobe.run import _read_unit
+    from saeprobe.run import read_unit
     out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)
     h = hash_json(dict(cfg=cfg.config_hash(), k=k, max_rows=max_rows, epochs=epochs, lr=lr, version=MT_VERSION))
     parts, sae = [], None
     for ds in tqdm(cfg.datasets, desc="multitoken", disable=not progress):
         p = out / "units" / f"{ds}.parquet"
-        if not force and (got := _read_unit(p, h)) is not None: parts.append(got); continue
+        if not force and (got := read_unit(p, h)) is not None: parts.append(got); continue
         if sae is None and cfg.sae is not None:
             from saeprobe.sae import load_sae
             sae = load_sae(cfg.sae, device=cfg.device)

@@ -23,10 +23,7 @@ SAE_KS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 METHODS = ("logreg", "pca", "knn", "xgboost", "mlp", "sae")
 ENGINES = ("auto", "fast", "reference")
 
-# the reference path's numeric recipe (enters run hashes like `engine.ENGINE_VERSION`; 2: the final logreg fit
-# gets the chosen C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it; 3: SAE probes
-# fit dense latents, as the paper does — sklearn's saga on sparse input takes another path; 4: MLP learning rate and
-# alpha as the NumPy floats the paper draws, not Python floats — sklearn rounds alpha·W differently for the two)
+# the reference path's numeric recipe: enters run hashes like `engine.ENGINE_VERSION` (history: CHANGELOG.md)
 REFERENCE_VERSION = 4
 
 def resolve_engine(engine: str, method: str, n_train: int = 0, n_features: int = 0) -> str:
@@ -38,16 +35,16 @@ def resolve_engine(engine: str, method: str, n_train: int = 0, n_features: int =
     if engine not in ENGINES: raise unknown("engine", engine, ENGINES)
     if engine == "reference" or method == "xgboost": return "fast" if engine == "auto" else engine
     if method == "mlp":
-        from saeprobe.mlp import NUMPY_BLAS
-        if not NUMPY_BLAS: return "reference" if engine == "auto" else engine   # explicit fast: mlp_fit says why not
+        from saeprobe.engine.mlp import numpy_blas
+        if not numpy_blas(): return "reference" if engine == "auto" else engine   # explicit fast: mlp_fit says why not
     return "fast" if E.port_verified(E.PORT_OF[method]) else "reference"
 
 def probe_impl(method: str, engine: str = "auto", device: str | None = "cpu", solver: str | None = None,
                penalty: str = "l1", xgb_impl: str | None = None) -> str:
     """The implementation `fit_probe` runs for `method` with these options (recorded in each result's `params["impl"]`
-    and in run hashes): `sklearn` / `xgboost` (the paper's library code), `lbfgs-compiled` (`saeprobe.lbfgs`, on a
+    and in run hashes): `sklearn` / `xgboost` (the paper's library code), `lbfgs-compiled` (`saeprobe.engine.lbfgs`, on a
     CPU) or `lbfgs-setulb` (scipy's routine, torch objective on `device`), `newton`, `saga-compiled`, `fista`,
-    `mlp-compiled`, `knn-certified` (`saeprobe.knn`, on a CPU) or `knn-torch` (on `device`), `xgb-compiled` or
+    `mlp-compiled`, `knn-certified` (`saeprobe.engine.knn`, on a CPU) or `knn-torch` (on `device`), `xgb-compiled` or
     `xgb-library`. XGBoost at n ≤ 3 (no search) always fits the library's default model."""
     engine = resolve_engine(engine, method)
     if engine == "reference": return "xgboost" if method == "xgboost" else "sklearn"
@@ -232,7 +229,7 @@ def fit_pca(X_train, y_train, X_test, y_test, seed: int = 42):
     lr = lambda: LogisticRegression(random_state=seed, max_iter=1000)
     splits = cv_splits(y_train, seed)
     if splits is None: c, val = P.shape[1], None
-    else: c, val = _search(list(E._grid_log2(m)), lambda c: lr(), P, y_train, splits, cv_X=lambda c: P[:, :c])
+    else: c, val = _search(list(E.grid_log2(m)), lambda c: lr(), P, y_train, splits, cv_X=lambda c: P[:, :c])
     model = lr().fit(P[:, :c], y_train)
     return (*_finish(model, P[:, :c], y_train, Pt[:, :c], y_test, val), int(c))
 
@@ -244,7 +241,7 @@ def fit_knn(X_train, y_train, X_test, y_test, seed: int = 42):
     if splits is None: k, val = 1, None
     else:
         max_k = min(len(y_train) - 1, 100, min(len(tr) for tr, _ in splits))
-        k, val = _search([int(k) for k in E._grid_log2(max_k)], lambda k: KNeighborsClassifier(n_neighbors=k), Xs, y_train, splits)
+        k, val = _search([int(k) for k in E.grid_log2(max_k)], lambda k: KNeighborsClassifier(n_neighbors=k), Xs, y_train, splits)
     model = KNeighborsClassifier(n_neighbors=k).fit(Xs, y_train)
     return (*_finish(model, Xs, y_train, Xt, y_test, val), int(k))
 

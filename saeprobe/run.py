@@ -21,8 +21,8 @@ from .datasets import list_ood_datasets
 
 # %% auto #0
 __all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'RunConfig', 'check_sae_fits', 'preflight', 'unit_hash', 'unit_path', 'features',
-           'run_dataset', 'collect_results', 'write_outputs', 'probe_threads', 'watch_parent', 'run', 'extract',
-           'make_smoke_fixtures']
+           'run_dataset', 'read_unit', 'collect_results', 'write_outputs', 'probe_threads', 'watch_parent', 'run',
+           'extract', 'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
 PROBE_THREADS = 1   # BLAS / OpenMP threads per probe worker; hashed: sklearn's lbfgs results depend on it
@@ -190,7 +190,8 @@ def run_dataset(cfg: RunConfig, dataset: str, sae=None, progress: bool = False, 
     return df
 
 # %% ../nbs/06_run.ipynb #c009
-def _read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
+def read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
+    "A result unit's rows when `path` holds a readable unit of hash `want_hash`; None (recompute it) otherwise."
     if not path.exists(): return None
     try:
         df = pd.read_parquet(path)
@@ -202,7 +203,7 @@ def _read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
 
 def collect_results(cfg: RunConfig, out: Path) -> pd.DataFrame:
     "The finished rows of `cfg` under `out` (units whose hash matches), in dataset order."
-    parts = [df for d in cfg.datasets if (df := _read_unit(unit_path(out, d), unit_hash(cfg, d))) is not None]
+    parts = [df for d in cfg.datasets if (df := read_unit(unit_path(out, d), unit_hash(cfg, d))) is not None]
     if not parts: return pd.DataFrame(columns=RESULT_COLUMNS)
     return pd.concat(parts, ignore_index=True)
 
@@ -268,7 +269,7 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     preflight(cfg)
     out = Path(out); _check_seed_folder(cfg, out); (out / "units").mkdir(parents=True, exist_ok=True)
     t0 = time.time(); timings = {}
-    todo = [d for d in cfg.datasets if force or _read_unit(unit_path(out, d), unit_hash(cfg, d)) is None]
+    todo = [d for d in cfg.datasets if force or read_unit(unit_path(out, d), unit_hash(cfg, d)) is None]
     log.info("run %s: %d of %d datasets to do", cfg.config_hash(), len(todo), len(cfg.datasets))
     if todo:  # the model and SAE run here, once; probes then read the caches
         timings["extract_s"] = round(sum(extract(replace(cfg, datasets=tuple(todo)), progress=progress).values()), 2)

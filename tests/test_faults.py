@@ -150,11 +150,11 @@ def test_cli_bad_regime_and_value():
 def test_mlp_without_numpys_blas(monkeypatch):
     """The compiled MLP needs NumPy's own CBLAS (bit-equal products): without it `auto` runs sklearn's MLP and an
     explicit engine='fast' is a clear error, not a crash in compiled code."""
-    import saeprobe.mlp as mlp
+    import saeprobe.engine.mlp as mlp
     from saeprobe.probes import fit_probe, resolve_engine
     r = np.random.RandomState(0); X = r.randn(60, 8).astype(np.float32); y = (X[:, 0] > 0).astype(int)
-    assert mlp.NUMPY_BLAS and resolve_engine("auto", "mlp", 60, 8) == "fast"   # the NumPy wheels have it
-    monkeypatch.setattr(mlp, "NUMPY_BLAS", False)
+    if mlp.numpy_blas(): assert resolve_engine("auto", "mlp", 60, 8) == "fast"   # the NumPy wheels have it (MKL's not)
+    monkeypatch.setattr(mlp, "numpy_blas", lambda: False)
     assert resolve_engine("auto", "mlp", 60, 8) == "reference"
     assert fit_probe("mlp", X[:40], y[:40], X[40:], y[40:]).params["engine"] == "reference"
     with pytest.raises(SaeprobeError, match="needs NumPy's own CBLAS.*engine='reference'"):
@@ -164,7 +164,7 @@ def test_xgboost_impl_choice():
     """`xgb_impl` picks how the fast engine grows XGBoost's trees: an unknown name, or the option with the paper's
     engine, is a clear error; the compiled trees and the library's give the same probe (same trees, bit for bit)."""
     from saeprobe.probes import fit_probe
-    from saeprobe.xgb import quantise, xgb_fit
+    from saeprobe.engine.xgb import quantise, xgb_fit
     r = np.random.RandomState(0); X = r.randn(40, 6).astype(np.float32); y = (X[:, 0] + 0.3 * r.randn(40) > 0).astype(int)
     with pytest.raises(SaeprobeError, match="valid: \\('compiled', 'library'\\)"):
         fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="gpu")
@@ -183,8 +183,9 @@ def test_xgboost_other_release(monkeypatch):
     """The compiled trees are checked against one xgboost release: with another installed, the default uses the
     library and an explicit xgb_impl='compiled' is a clear error naming both versions."""
     from saeprobe import engine
+    from saeprobe.engine import common
     from saeprobe.probes import fit_probe
-    monkeypatch.setitem(engine.VERIFIED, "xgb", {"xgboost": "9.9.9"}); engine._WARNED.discard("xgb")
+    monkeypatch.setitem(engine.VERIFIED, "xgb", {"xgboost": "9.9.9"}); common._WARNED.discard("xgb")
     r = np.random.RandomState(1); X = r.randn(40, 6).astype(np.float32); y = (X[:, 0] + 0.3 * r.randn(40) > 0).astype(int)
     assert fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:]).params["impl"] == "xgb-library"
     with pytest.raises(SaeprobeError, match=r"installed: xgboost 3\.2\.0 \(verified: 9\.9\.9\)"):

@@ -16,7 +16,8 @@ def test_notebook(nb, request):
     assert ok, f"{nb.name} failed (see the cell traceback above)"
 
 def test_all_notebooks_found():
-    assert len(NOTEBOOKS) >= 12, NOTEBOOKS
+    "Every notebook under nbs/ is run: the count is exact, so one that stops being found fails here."
+    assert len(NOTEBOOKS) == 38, [str(p.relative_to(ROOT / "nbs")) for p in NOTEBOOKS]
 
 def test_templates_have_one_parameters_cell():
     from saeprobe.pipeline import STAGES, template, parameters_cells

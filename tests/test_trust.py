@@ -51,16 +51,17 @@ def test_requirements_admit_only_sklearn_where_the_reference_l1_probe_is_l1():
 def test_a_port_under_another_release_runs_the_library(monkeypatch):
     import warnings
     from saeprobe import engine as E
+    from saeprobe.engine import common as EC
     from saeprobe.probes import fit_probe
     from saeprobe.run import RunConfig
     h = RunConfig(datasets=("95_toxic_is",), methods=("mlp",), sae=None).config_hash()
-    monkeypatch.setitem(E.VERIFIED, "mlp", {"numpy": "1.0.0"}); E._WARNED.discard("mlp")
+    monkeypatch.setitem(E.VERIFIED, "mlp", {"numpy": "1.0.0"}); EC._WARNED.discard("mlp")
     r = np.random.RandomState(0); X = r.randn(120, 6); y = (X[:, 0] > 0).astype(int)
     with pytest.warns(UserWarning, match=r"numpy .* \(verified: 1\.0\.0\)"):
         res = fit_probe("mlp", X[:80], y[:80], X[80:], y[80:])
     assert (res.params["engine"], res.params["impl"]) == ("reference", "sklearn")
     assert RunConfig(datasets=("95_toxic_is",), methods=("mlp",), sae=None).config_hash() != h
-    E._WARNED.discard("mlp")
+    EC._WARNED.discard("mlp")
 
 # --- bad input, before any work -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("args, message", [
