@@ -164,24 +164,19 @@ def _metrics(model, X_test, y_test) -> tuple[float, float, float]:
     return (float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])), float(accuracy_score(y_test, pred)),
             float(f1_score(y_test, pred, average="weighted")))
 
-def _cv_auc(make, X, y, splits) -> float:
-    "Mean validation AUC of `make()` over `splits` (0.5 for a single-class training fold)."
-    from sklearn.metrics import roc_auc_score
-    scores = []
-    for tr, va in splits:
-        if len(np.unique(y[tr])) < 2: scores.append(0.5); continue
-        scores.append(roc_auc_score(y[va], make().fit(X[tr], y[tr]).predict_proba(X[va])[:, 1]))
-    return float(np.mean(scores))
-
 def _search(candidates: list, make, X, y, splits, cv_X=None):
-    "(best candidate, its mean val AUC): first with the strictly highest score (the paper's argmax / `>` rule)."
+    """(best candidate, its mean val AUC) by the protocol's rule (`engine.cv_scores`, `engine.first_best`): each
+    candidate `make(c)` fitted by the library on every fold's training rows (`cv_X(c)`: the candidate's columns), its
+    `predict_proba` on the fold's validation rows scored; a fold whose training rows hold one class is not fitted."""
     if not splits:
         raise SaeprobeError(f"no validation fold has both classes (n_train={len(y)}); add examples")
-    best, best_score = None, -np.inf
-    for c in candidates:
-        sc = _cv_auc(lambda: make(c), X if cv_X is None else cv_X(c), y, splits)
-        if sc > best_score: best, best_score = c, sc
-    return best, best_score
+    S = np.full((len(candidates), len(splits), len(y)), np.nan)
+    for i, c in enumerate(candidates):
+        Xc = X if cv_X is None else cv_X(c)
+        for f, (tr, va) in enumerate(splits):
+            if len(np.unique(y[tr])) == 2: S[i, f, va] = make(c).fit(Xc[tr], y[tr]).predict_proba(Xc[va])[:, 1]
+    scores = E.cv_scores(S, y, splits); i = E.first_best(scores)
+    return candidates[i], float(scores[i])
 
 def _finish(model, X_fit, y, X_test, y_test, val: float | None) -> tuple[float, float, float, float]:
     from sklearn.metrics import roc_auc_score

@@ -8,29 +8,14 @@ import functools, math
 from types import SimpleNamespace
 import numpy as np
 from ..core import SaeprobeError, unknown
-from .common import (get_device, features_dtype, grid_log2, port_verified)
+from .common import (get_device, features_dtype, grid_log2, port_verified, auc_rows, auc_sklearn,
+                                     cv_scores, first_best)
 
 # %% auto #0
-__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'L1_SOLVERS', 'auc_rows', 'principal_basis', 'newton_l2',
-           'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'auc_sklearn', 'decision', 'proba', 'logreg_grid',
+__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'L1_SOLVERS', 'principal_basis', 'newton_l2',
+           'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'decision', 'proba', 'logreg_grid',
            'scores_metrics', 'weighted_f1', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn', 'fast_xgboost',
            'fast_mlp', 'fast_sae_saga']
-
-# %% ../../nbs/04a_engine.ipynb #c004
-def auc_rows(S, y) -> np.ndarray:
-    """ROC AUC of every row of scores `S` (B, n) against 0/1 labels `y` (n,); ties get average ranks like sklearn.
-    Small problems (validation folds) count the (positive, negative) pairs directly, `(#greater + #equal / 2) /
-    (npos·nneg)`: the same value as the rank sum (both exact counts divided once), without `rankdata`'s fixed cost
-    (~0.25 ms a call; a LeavePOut(2) search calls it for each of up to 66 folds)."""
-    S = np.atleast_2d(np.asarray(S, dtype=np.float64)); y = np.asarray(y)
-    pos = y == 1; npos = int(pos.sum()); nneg = len(y) - npos
-    if npos == 0 or nneg == 0: raise SaeprobeError(f"AUC needs both classes; got {npos} positives and {nneg} negatives")
-    if S.shape[0] * npos * nneg <= 65536:
-        P, N = S[:, pos][:, :, None], S[:, ~pos][:, None, :]
-        return ((P > N).sum((1, 2)) + 0.5 * (P == N).sum((1, 2))) / (npos * nneg)
-    from scipy.stats import rankdata
-    r = rankdata(S, axis=1)
-    return (r[:, pos].sum(1) - npos * (npos + 1) / 2) / (npos * nneg)
 
 # %% ../../nbs/04a_engine.ipynb #c007
 def _t(x, dev):
@@ -274,38 +259,6 @@ def lipschitz_bound(A) -> float:
 # %% ../../nbs/04a_engine.ipynb #c019
 L2_SOLVERS = ("lbfgs", "newton")
 
-def auc_sklearn(s, y) -> float:
-    """`roc_auc_score(y, s)` for 0/1 labels with sklearn's own arithmetic (its ROC curve, intermediate points dropped,
-    trapezoids), to the last bit. `auc_rows` (rank sums) is the exact value rounded once; sklearn's sum of trapezoids
-    can land an ulp away, and the paper's `argmax` over mean validation AUCs then breaks a tie by that ulp."""
-    y = (np.asarray(y) == 1).astype(np.float64); s = np.asarray(s, dtype=np.float64)
-    o = np.argsort(-s, kind="stable"); s, y = s[o], y[o]              # descending (order within ties is immaterial)
-    thr = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
-    tps = np.cumsum(y)[thr]; fps = 1 + thr.astype(np.float64) - tps
-    if len(fps) > 2:
-        keep = np.nonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])[0]
-        fps, tps = fps[keep], tps[keep]
-    fpr = np.r_[0.0, fps] / fps[-1]; tpr = np.r_[0.0, tps] / tps[-1]
-    return float((np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0).sum())
-
-def _cv_scores(S, y, splits, tie_tol: float = 1e-9) -> np.ndarray:
-    """Mean validation AUC per candidate; `S` (n_candidates, n_folds, n) holds every candidate's scores. Rank-sum
-    AUCs (`auc_rows`, fast); the candidates within `tie_tol` of the best are rescored with sklearn's arithmetic
-    (`auc_sklearn`), so that the first-best candidate is the paper's own choice to the last bit (on
-    130_temp_cat_Frequency, k = 64, n = 1024, the paper's AUCs for C = 3.6 and C = 1e5 are ...2738 and ...2737)."""
-    out = np.zeros((S.shape[0], len(splits)))
-    live = [len(np.unique(y[tr])) == 2 for tr, _ in splits]
-    for f, (tr, va) in enumerate(splits):
-        out[:, f] = auc_rows(S[:, f, va], y[va]) if live[f] else 0.5
-    sc = out.mean(1)
-    near = np.flatnonzero(sc >= sc.max() - tie_tol)
-    if len(near) > 1:
-        for i in near:
-            for f, (_, va) in enumerate(splits):
-                if live[f]: out[i, f] = auc_sklearn(S[i, f, va], y[va])
-        sc = out.mean(1)
-    return sc
-
 def decision(X, w, c, dtype):
     """sklearn's `decision_function` (`X @ coef_.T + intercept_`) for weights `w` (B, d) and intercepts `c` (B,), in
     `dtype`: (B, n). One matrix-vector product per problem, as sklearn computes it (NumPy's `gemv`): a single
@@ -344,9 +297,9 @@ def _cv_select(solve, cands, X, y, splits, dtype):
         F = len(splits); Mf = np.zeros((F, n))
         for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
         w, c = solve(np.tile(Mf, (len(cands), 1)), np.repeat(np.asarray(cands), F))
-        scores = _cv_scores(_fold_proba(X, w, c, [(i, f) for i in range(len(cands)) for f in range(F)], (len(cands), F),
+        scores = cv_scores(_fold_proba(X, w, c, [(i, f) for i in range(len(cands)) for f in range(F)], (len(cands), F),
                                         splits, dtype), y, splits)
-        i = int(np.argmax(scores)); best, val = cands[i], float(scores[i])
+        i = first_best(scores); best, val = cands[i], float(scores[i])
     w, c = solve(np.ones((1, n)), np.asarray([best]))
     return val, best, w, c
 
@@ -504,7 +457,7 @@ def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
         for f, (tr, va) in enumerate(splits):
             tr_t, va_t = (torch.as_tensor(np.asarray(i), device=dev) for i in (tr, at[np.asarray(va)]))
             S[:, f, va] = proba(D[va_t][:, tr_t], y[tr], ks)
-        scores = _cv_scores(S, y, splits); i = int(np.argmax(scores)); k, val = ks[i], float(scores[i])
+        scores = cv_scores(S, y, splits); i = first_best(scores); k, val = ks[i], float(scores[i])
     if cpu:
         from saeprobe.engine.knn import knn_votes
         test = knn_votes(Xs, mu, sd, y, X_test, k)
@@ -527,7 +480,7 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     if impl not in XGB_IMPLS: raise SaeprobeError(f"unknown XGBoost impl {impl!r}; valid: {XGB_IMPLS}")
     Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
     n_threads = n_threads or os.cpu_count() or 1
-    # folds whose training rows hold one class are not trained: _cv_scores scores them 0.5 without reading S
+    # folds whose training rows hold one class are not trained: cv_scores scores them without reading S
     two = [f for f, (tr, _) in enumerate(splits) if len(np.unique(y[tr])) == 2]
     S = np.full((len(configs), len(splits), len(y)), np.nan)
     if impl == "compiled":
@@ -549,14 +502,14 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
         return i, f, fold_proba(i, f)
     with ThreadPoolExecutor(n_threads) as ex:       # compiled kernels release the GIL, xgboost's too
         for i, f, pr in ex.map(run, [(i, f) for i in range(len(configs)) for f in two]): S[i, f, splits[f][1]] = pr
-    scores = _cv_scores(S, y, splits); i = int(np.argmax(scores))
+    scores = cv_scores(S, y, splits); i = first_best(scores)
     return (*scores_metrics(final_proba(i), y_test, threshold=0.5), float(scores[i]), i)
 
 # %% ../../nbs/04a_engine.ipynb #dc5e31c9
 def fast_mlp(X_train, y_train, X_test, y_test, splits, configs, seed: int = 42):
     """`find_best_mlp` on `saeprobe.engine.mlp`'s compiled port of sklearn's MLPClassifier (bit for bit): the paper's
     `StandardScaler`, every (configuration, fold) fit scored on its validation rows (a fold whose training rows hold
-    one class scores 0.5, as in our reference path), the first best configuration refit on all training rows.
+    one class scores `ONE_CLASS_FOLD_AUC`, the protocol's rule), the first best configuration refit on all training rows.
     `splits=None` (n ≤ 3): the paper's default model `(32,)` (sklearn's default learning rate and alpha, Python
     floats), validation AUC on the training rows. Returns (test_auc, test_acc, test_f1, val_auc, config index or None)."""
     from sklearn.preprocessing import StandardScaler
@@ -571,7 +524,7 @@ def fast_mlp(X_train, y_train, X_test, y_test, splits, configs, seed: int = 42):
     for i, cfg in enumerate(configs):
         for f, (tr, va) in enumerate(splits):
             if len(np.unique(y[tr])) == 2: S[i, f, va] = fit(cfg, tr).proba(Xs[va])
-    scores = _cv_scores(S, y, splits); i = int(np.argmax(scores))
+    scores = cv_scores(S, y, splits); i = first_best(scores)
     model = fit(configs[i], slice(None))
     return (*scores_metrics(model.proba(Xt), y_test, threshold=0.5), float(scores[i]), i)
 
@@ -591,7 +544,7 @@ def fast_sae_saga(X_train, y_train, X_test, y_test, splits, ks, Cs, seed: int = 
         return (M[:, :k].toarray() if sp.issparse(M) else np.asarray(M)[:, :k]).astype(dt)
     cands = [1.0] if splits is None else list(Cs)
     best = {k: (cands[0], None) for k in ks}
-    if splits is not None:   # folds with one class are not fitted: the paper scores them 0.5 (`_cv_scores`)
+    if splits is not None:   # folds with one class are not fitted: `cv_scores` scores them (the protocol's rule)
         live = [f for f, (tr, _) in enumerate(splits) if len(np.unique(y[tr])) == 2]
         probs = [(k, i, f) for k in ks for i in range(len(cands)) for f in live]
         W, c, _ = saga_l1(X_train, y, [(splits[f][0], k, cands[i]) for k, i, f in probs], seed, max_iter)
@@ -599,7 +552,7 @@ def fast_sae_saga(X_train, y_train, X_test, y_test, splits, ks, Cs, seed: int = 
             idx = [b for b, (kk, _, _) in enumerate(probs) if kk == k]
             S = _fold_proba(cols(X_train, k), W[idx, :k], c[idx], [probs[b][1:] for b in idx], (len(cands), len(splits)),
                             splits, dt)
-            sc = _cv_scores(S, y, splits); i = int(np.argmax(sc)); best[k] = (cands[i], float(sc[i]))
+            sc = cv_scores(S, y, splits); i = first_best(sc); best[k] = (cands[i], float(sc[i]))
     perm = np.random.RandomState(seed).permutation(len(y))
     W, c, _ = saga_l1(X_train, y, [(perm, k, best[k][0]) for k in ks], seed, max_iter)
     out = []
