@@ -93,9 +93,11 @@ def _value(v: str):
 def _cfg(a):
     from saeprobe.pipeline import config_for
     sae = None if a.sae == "none" else a.sae
-    return config_for(a.profile, a.model, a.layer, sae, a.datasets, getattr(a, "out", ""), a.cache_dir, a.device,
-                      a.batch_size, a.ks, a.revision, a.methods, a.engine, getattr(a, "regime", "normal"),
-                      [_num(v) for v in getattr(a, "regime_values", [])], seed=a.seed, probe_device=a.probe_device)
+    return config_for(profile=a.profile, model=a.model, layer=a.layer, sae=sae, datasets=a.datasets,
+                      out=getattr(a, "out", ""), cache_dir=a.cache_dir, device=a.device, batch_size=a.batch_size,
+                      ks=a.ks, revision=a.revision, methods=a.methods, engine=a.engine,
+                      regime=getattr(a, "regime", "normal"), regime_values=[_num(v) for v in getattr(a, "regime_values", [])],
+                      seed=a.seed, probe_device=a.probe_device)
 
 def _num(v: float): return int(v) if float(v).is_integer() and v >= 1 else float(v)
 

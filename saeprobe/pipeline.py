@@ -184,12 +184,8 @@ def reproduce(profile: str = "quick", model: str = "", layer: int | None = None,
                                                             fig_dir=str(fig), cache_dir=cache_dir),
                          log_output=log_output, progress=progress)
         else:
-            cfg, o = plan[s, r]
-            params = dict(profile=profile, model=cfg.model, layer=cfg.layer, sae=cfg.sae or "", datasets=list(cfg.datasets),
-                          ks=list(cfg.ks), out=str(o), cache_dir=cfg.cache_dir, device=device, batch_size=batch_size,
-                          fig_dir=str(fig), force=force, revision=revision, jobs=jobs, methods=list(cfg.methods),
-                          engine=cfg.engine, regime=r, regime_values=list(cfg.regime_values), seed=s,
-                          probe_device=cfg.probe_device)
+            cfg, o = plan[s, r]          # the whole RunConfig travels as one JSON parameter, validated once in the kernel
+            params = dict(profile=profile, config=cfg.to_dict(), out=str(o), fig_dir=str(fig), force=force, jobs=jobs)
             nb = execute(template(stage, r), o, params, log_output=log_output, tag=r, progress=progress)
         notebooks[name] = str(nb); timings[name] = round(time.time() - t, 1)
         log.info("%s done in %.1f s", name, timings[name])

@@ -241,9 +241,10 @@ def watch_parent(parent: int, every: float = 0.5) -> None:
     if os.getppid() != parent: os._exit(3)
     threading.Thread(target=watch, daemon=True, name="saeprobe-watch-parent").start()
 
-def _unit(cfg_dict: dict, dataset: str, out: str, n_threads: int = 1) -> tuple[str, float]:
-    "Worker: compute and write one dataset's unit (activations and latents are already cached); XGBoost on `n_threads`."
-    cfg = RunConfig.from_dict(cfg_dict); t = time.time()
+def _unit(cfg: RunConfig, dataset: str, out: str, n_threads: int = 1) -> tuple[str, float]:
+    """Worker: compute and write one dataset's unit (activations and latents are already cached); XGBoost on
+    `n_threads`. `cfg` arrives pickled, already validated: it is not rebuilt or checked again."""
+    t = time.time()
     # one BLAS/OpenMP thread per worker: with one worker per core, default thread pools oversubscribe the cores and
     # sklearn's lbfgs fits crawl (bench/worker_threads.py). XGBoost (own threads) gets the worker's share of the cores.
     with probe_threads():
@@ -281,12 +282,12 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
         write_outputs(cfg, out, timings)
     with tqdm(total=len(todo), desc="probes", disable=not progress) as bar:
         if n_jobs <= 1:
-            for d in todo: done(*_unit(cfg.to_dict(), d, str(out), share)); bar.update()
+            for d in todo: done(*_unit(cfg, d, str(out), share)); bar.update()
         else:  # one process per core; spawn, so no worker inherits torch/BLAS thread state
             ex = ProcessPoolExecutor(n_jobs, mp_context=mp.get_context("spawn"), initializer=watch_parent,
                                      initargs=(os.getpid(),))
             try:
-                futs = [ex.submit(_unit, cfg.to_dict(), d, str(out), share) for d in todo]
+                futs = [ex.submit(_unit, cfg, d, str(out), share) for d in todo]
                 for f in as_completed(futs): done(*f.result()); bar.update()
             except BaseException:  # Ctrl-C or a failed unit: stop the workers now (a SIGTERM/SIGKILL: they watch us)
                 ex.shutdown(wait=False, cancel_futures=True)
