@@ -185,7 +185,8 @@ def reproduce(profile: str = "quick", model: str = "", layer: int | None = None,
                          log_output=log_output, progress=progress)
         else:
             cfg, o = plan[s, r]          # the whole RunConfig travels as one JSON parameter, validated once in the kernel
-            params = dict(profile=profile, config=cfg.to_dict(), out=str(o), fig_dir=str(fig), force=force, jobs=jobs)
+            params = dict(profile=profile, config=json.loads(json.dumps(cfg.to_dict())),   # tuples as JSON lists
+                          out=str(o), fig_dir=str(fig), force=force, jobs=jobs)
             nb = execute(template(stage, r), o, params, log_output=log_output, tag=r, progress=progress)
         notebooks[name] = str(nb); timings[name] = round(time.time() - t, 1)
         log.info("%s done in %.1f s", name, timings[name])
