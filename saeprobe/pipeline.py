@@ -167,7 +167,7 @@ def reproduce(profile: str = "quick", model: str = "", layer: int | None = None,
                                 cache_dir, device, batch_size, ks if r == "normal" else (), revision, methods, engine, r,
                                 seed=s, probe_device=probe_device)
             plan[s, r] = cfg, o.resolve()
-    for cfg, _ in plan.values(): preflight(cfg)
+    for r in regimes: preflight(plan[seeds[0], r][0])      # the checks do not depend on the seed
     outs = {f"{r}{seed_suffix(s)}": str(o) for (s, r), (_, o) in plan.items()}
     first = next(iter(plan.values()))[1]
     summary = (Path(out) / "summary" if out else first.parent / f"summary-{profile}").resolve()

@@ -49,7 +49,7 @@ def probe_impl(method: str, engine: str = "auto", device: str | None = "cpu", so
     engine = resolve_engine(engine, method)
     if engine == "reference": return "xgboost" if method == "xgboost" else "sklearn"
     cpu = E.get_device(device).type == "cpu"
-    if method == "xgboost": return "xgb-" + (xgb_impl or ("compiled" if E.port_verified("xgb") else "library"))
+    if method == "xgboost": return "xgb-" + (xgb_impl or E.default_xgb_impl())
     if method == "mlp": return "mlp-compiled"
     if method == "knn": return "knn-certified" if cpu else "knn-torch"
     if method == "sae" and penalty == "l1": return "saga-compiled" if (solver or "saga") == "saga" else "fista"

@@ -122,10 +122,11 @@ def check_sae_fits(cfg: RunConfig, d_in: int, d_sae: int, hook: str | None, d_mo
     big = [k for k in cfg.ks if k > d_sae]
     if big: raise SaeprobeError(f"k={big} exceed the {d_sae} latents of SAE {name!r}; valid ks: 1..{d_sae}")
 
-def preflight(cfg: RunConfig) -> None:
+def preflight(cfg: RunConfig) -> tuple[int, int] | None:
     """Check, before any model is loaded or anything extracted, what the configs tell: the devices exist, the layer
     is a block of the model (its config), the SAE is complete and reads this layer of a model this wide, and every
-    k fits its width. Each problem is a one-line `SaeprobeError` naming the value and what is valid."""
+    k fits its width. Each problem is a one-line `SaeprobeError` naming the value and what is valid. Returns the
+    model's (blocks, d_model), or None where its config needs the hub."""
     from saeprobe.engine import get_device
     from saeprobe.activations import model_shape
     from saeprobe.sae import sae_config
@@ -136,6 +137,7 @@ def preflight(cfg: RunConfig) -> None:
                             f"0..{shape[0] - 1}; omit --layer for the profile's default")
     if "sae" in cfg.methods and (sc := sae_config(cfg.sae)) is not None:
         check_sae_fits(cfg, sc["d_in"], sc["d_sae"], sc["hook"], None if shape is None else shape[1])
+    return shape
 
 # %% ../nbs/06_run.ipynb #c007
 RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_value", "method", "k", "n_train",
@@ -303,11 +305,9 @@ def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
     for, so several `extract` runs over one cache (one per GPU) share the datasets instead of
     computing each twice."""
     from saeprobe.core import progress as tqdm
-    from saeprobe.activations import model_shape
-    preflight(cfg)
+    shape = preflight(cfg)
     sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
     if sae is not None:   # a pretrained SAE's width and hook are known once loaded: checked before extracting
-        shape = model_shape(cfg.model, cfg.revision)
         check_sae_fits(cfg, sae.cfg.d_in, sae.cfg.d_sae, getattr(sae.cfg.metadata, "hook_name", None),
                        None if shape is None else shape[1])
     times, later = dict.fromkeys(cfg.datasets, 0.0), []

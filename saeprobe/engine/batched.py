@@ -8,7 +8,7 @@ import functools, math
 from types import SimpleNamespace
 import numpy as np
 from ..core import SaeprobeError, unknown
-from .common import (get_device, features_dtype, grid_log2, port_verified, auc_rows, auc_sklearn,
+from .common import (get_device, features_dtype, grid_log2, default_xgb_impl, auc_rows, auc_sklearn,
                                      cv_scores, first_best)
 
 # %% auto #0
@@ -476,7 +476,7 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     import os
     from concurrent.futures import ThreadPoolExecutor
     if impl is None:
-        impl = "compiled" if port_verified("xgb") else "library"
+        impl = default_xgb_impl()
     if impl not in XGB_IMPLS: raise SaeprobeError(f"unknown XGBoost impl {impl!r}; valid: {XGB_IMPLS}")
     Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
     n_threads = n_threads or os.cpu_count() or 1

@@ -10,7 +10,8 @@ from ..core import SaeprobeError, unknown
 
 # %% auto #0
 __all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'ONE_CLASS_FOLD_AUC', 'get_device', 'port_mismatch', 'require_port',
-           'port_verified', 'features_dtype', 'grid_log2', 'auc_rows', 'auc_sklearn', 'cv_scores', 'first_best']
+           'port_verified', 'default_xgb_impl', 'features_dtype', 'grid_log2', 'auc_rows', 'auc_sklearn', 'cv_scores',
+           'first_best']
 
 # %% ../../nbs/04g_common.ipynb #m005
 def get_device(device: str | None = None):
@@ -47,13 +48,15 @@ def port_mismatch(port: str) -> dict[str, tuple[str, str | None]]:
     have = _installed(tuple(VERIFIED[port]))
     return {p: (v, have[p]) for p, v in VERIFIED[port].items() if have[p] != v}
 
+def _describe(bad: dict) -> str:
+    return ", ".join(f"{p} {have} (verified: {v})" for p, (v, have) in bad.items())
+
 def require_port(port: str) -> None:
     """Raise unless the installed libraries are the releases `port` was verified against: what a direct call of a
     port's kernel checks (`fit_probe` instead falls back to the library's own routine)."""
     if bad := port_mismatch(port):
-        what = ", ".join(f"{p} {have} (verified: {v})" for p, (v, have) in bad.items())
         raise SaeprobeError(f"saeprobe.engine.{port} reproduces its library bit for bit only at the verified releases; "
-                            f"installed: {what}. Use fit_probe (it runs the library's routine then) or install "
+                            f"installed: {_describe(bad)}. Use fit_probe (it runs the library's routine then) or install "
                             f"the verified releases")
 
 def port_verified(port: str, warn: bool = True) -> bool:
@@ -63,10 +66,13 @@ def port_verified(port: str, warn: bool = True) -> bool:
     if bad and warn and port not in _WARNED:
         import warnings
         _WARNED.add(port)
-        what = ", ".join(f"{p} {have} (verified: {v})" for p, (v, have) in bad.items())
-        warnings.warn(f"saeprobe.engine.{port} is a bit-for-bit port verified against other releases; installed: {what}. "
+        warnings.warn(f"saeprobe.engine.{port} is a bit-for-bit port verified against other releases; installed: {_describe(bad)}. "
                       "Running the library's own routine instead (same algorithm).", stacklevel=2)
     return not bad
+
+def default_xgb_impl() -> str:
+    "How the batched engine grows XGBoost's trees by default: `compiled` (`engine.xgb`) at the verified xgboost, else `library`."
+    return "compiled" if port_verified("xgb") else "library"
 
 # %% ../../nbs/04g_common.ipynb #m011
 def features_dtype(X):
