@@ -17,7 +17,7 @@ import argparse, functools, os, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PORTS = {"logreg": "lbfgs", "pca": "lbfgs", "knn": "knn", "mlp": "mlp", "xgboost": "xgb", "sae": "saga"}
+PORTS = {"logreg": "lbfgs", "pca": "lbfgs", "mlp": "mlp", "xgboost": "xgb", "sae": "saga"}   # kNN's port: folded back (2026-12-06)
 
 
 def lines_of(module: str) -> int:
@@ -37,7 +37,6 @@ def main(argv=None) -> int:
     pin_threads(1)
     import numpy as np, pandas as pd
     import saeprobe.engine.batched as B
-    import saeprobe.engine.knn as K
     from saeprobe.pipeline import config_for, QUICK_DATASETS, QUICK_GRIDS
     from saeprobe.probes import fit_probe
     from saeprobe.regimes import regime_split
@@ -46,13 +45,6 @@ def main(argv=None) -> int:
         "The batched engine with the port swapped for the library routine it copies (or the paper's call)."
         if method in ("mlp", "sae"): return fit_probe(method, *args, engine="reference", **kw)
         if method == "xgboost": return fit_probe(method, *args, xgb_impl="library", n_threads=1, **kw)
-        if method == "knn":
-            from sklearn.neighbors import KNeighborsClassifier
-            def votes(A, mu, sd, labels, T, k, stats=None):
-                return KNeighborsClassifier(n_neighbors=k).fit(A, labels).predict_proba((np.asarray(T, np.float64) - mu) / sd)[:, 1]
-            orig, K.knn_votes = K.knn_votes, votes
-            try: return fit_probe(method, *args, **kw)
-            finally: K.knn_votes = orig
         orig, B.lbfgs_l2 = B.lbfgs_l2, functools.partial(B.lbfgs_l2, impl="setulb")   # logreg, pca
         try: return fit_probe(method, *args, **kw)
         finally: B.lbfgs_l2 = orig
@@ -61,7 +53,7 @@ def main(argv=None) -> int:
     names = list(QUICK_DATASETS)[: a.datasets]
     rows = []
     for regime in a.regimes:
-        methods = ["logreg", "sae"] if regime == "label_noise" else ["logreg", "pca", "knn", "xgboost", "mlp", "sae"]
+        methods = ["logreg", "sae"] if regime == "label_noise" else ["logreg", "pca", "xgboost", "mlp", "sae"]
         for ds in names:
             y, X, Z = load(cfg, ds)
             for value in (QUICK_GRIDS.get(regime) or (0,)):

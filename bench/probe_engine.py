@@ -52,9 +52,6 @@ def main(argv=None):
     if "mlp" in a.methods:   # and the compiled MLP (float32 activations)
         from saeprobe.engine.mlp import mlp_fit
         mlp_fit(np.eye(4, dtype=np.float32), [0, 1, 0, 1], (2, 2), np.float64(0.01), np.float64(0.01), 42, 2).proba(np.eye(4, dtype=np.float32))
-    if "knn" in a.methods:   # and the compiled kNN test votes
-        from saeprobe.engine.knn import knn_votes
-        knn_votes(np.eye(3), np.zeros(3), np.ones(3), [0, 1, 0], np.eye(3, dtype=np.float32), 1)
     rows = []
     for di, ds in enumerate(names):
         y, X, Z = load(cfg, ds)

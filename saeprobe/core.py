@@ -15,10 +15,10 @@ import numpy as np
 log = logging.getLogger("saeprobe")
 
 # %% auto #0
-__all__ = ['log', 'PROVENANCE_PACKAGES', 'PROGRESS_ENV', 'default_cache_dir', 'repo_root', 'canonical_json', 'hash_json',
-           'hash_strings', 'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text', 'atomic_write_json',
-           'CacheBusy', 'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance', 'SaeprobeError',
-           'unknown', 'check_finite', 'check_int', 'progress']
+__all__ = ['log', 'COMPUTED', 'PROVENANCE_PACKAGES', 'PROGRESS_ENV', 'default_cache_dir', 'repo_root', 'canonical_json',
+           'hash_json', 'hash_strings', 'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text',
+           'atomic_write_json', 'CacheBusy', 'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance',
+           'SaeprobeError', 'unknown', 'check_finite', 'check_int', 'progress']
 
 # %% ../nbs/00_core.ipynb #c005
 def default_cache_dir() -> Path:
@@ -140,6 +140,8 @@ def entry_lock(path: Path, wait: bool = True):
         finally: os.close(fd)
 
 # %% ../nbs/00_core.ipynb #c014
+COMPUTED: list[tuple[str, str]] = []   # (cache folder, entry) of every entry this process computed, in order
+
 class ArrayCache:
     "A folder of safetensors files, each with a JSON sidecar, validated on load."
     def __init__(self, root: Path): self.root = Path(root)
@@ -196,6 +198,7 @@ class ArrayCache:
             if waited and not force and (hit := self.get(name, key)) is not None: return hit  # computed while we waited
             arrays = compute()
             self.put(name, key, arrays)
+            COMPUTED.append((str(self.root), name))      # what a sweep counts as computed (not cached)
             if then is not None: then()
         return arrays
 

@@ -15,7 +15,7 @@ from .regimes import REGIMES
 # %% auto #0
 __all__ = ['BASELINES', 'TIES', 'TIDY', 'probe_name', 'tidy', 'quiver', 'paired_quivers', 'regime_delta', 'normal_delta',
            'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'load_layer_results', 'results_by_seed',
-           'seeds_headline']
+           'seeds_headline', 'sae_comparison']
 
 # %% ../nbs/10_evaluate.ipynb #c004
 BASELINES = ("logreg", "pca", "knn", "xgboost", "mlp")
@@ -190,3 +190,21 @@ def seeds_headline(per_seed: dict[int, list[dict]]) -> list[dict]:
                         std=float(v.std(ddof=1)) if len(v) > 1 else 0.0, min=float(v.min()), max=float(v.max()),
                         n_seeds=len(v), by_seed={str(s): float(x) for s, x in zip(g.seed, v)}))
     return out
+
+# %% ../nbs/10_evaluate.ipynb #c016w
+def sae_comparison(df: pd.DataFrame, ks: Sequence[int] = (16, 128), tie: str = "baseline_first") -> pd.DataFrame:
+    """The SAE comparison of a sweep, per (model, regime): logistic regression, the baseline quiver and each SAE's probe
+    at each of `ks`, as the mean test AUC over datasets (each dataset first averaged over the regime's values) with
+    `ci95` = 1.96 standard errors over datasets and `n` datasets. Several layers of a model: `model` names the layer."""
+    if "layer" in df.columns and df.layer.nunique() > 1: df = df.assign(model=df.model + " L" + df.layer.astype(str))
+    t = tidy(df)
+    per = [t[t.method == "logreg"].assign(probe="logistic regression"),
+           quiver(t.dropna(subset=["val_auc"]), False, tie=tie).assign(probe="baseline quiver")]
+    sae = t[t.is_sae & t.k.isin(ks)]
+    per.append(sae.assign(probe=[f"{s} k={int(k)}" for s, k in zip(sae.sae, sae.k)]))
+    rows = []
+    for (model, regime, probe), g in pd.concat(per, ignore_index=True).groupby(["model", "regime", "probe"], sort=False):
+        x = g.groupby("dataset").test_auc.mean().to_numpy(dtype=float)
+        ci = float(1.96 * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+        rows.append(dict(model=model, regime=regime, probe=probe, mean_auc=float(x.mean()), ci95=ci, n=len(x)))
+    return pd.DataFrame(rows)

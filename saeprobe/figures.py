@@ -17,7 +17,7 @@ from .plotting import COLORS, FIG_W1, FIG_W2, paper_style, portable, save_fig, m
 # %% auto #0
 __all__ = ['REGIME_LABEL', 'SHORT', 'XLABEL', 'FIGURES', 'EXAMPLES', 'main_sae', 'fig1_headline', 'fig4_normal', 'fig6_delta',
            'fig5_examples', 'fig7_ood', 'fig13_layers', 'fig14_saes', 'fig17_picks', 'fig_per_dataset_k',
-           'make_figures', 'write_headline', 'fig_compare', 'replot']
+           'make_figures', 'write_headline', 'fig_compare', 'replot', 'fig_sae_comparison']
 
 # %% ../nbs/12_figures.ipynb #c004
 REGIME_LABEL = {"normal": "Standard", "scarcity": "Data scarcity", "imbalance": "Class imbalance",
@@ -335,3 +335,27 @@ def replot(published: Path | str | None, out: Path | str, compare: Sequence[Path
     done["skipped_inputs"] = [skip_line(m) for m in (missing_published(published) if published is not None else [])]
     atomic_write_json(out / "index.json", portable(done, out.resolve()))    # figure -> files, no user's folders
     return done
+
+# %% ../nbs/12_figures.ipynb #c009t
+def fig_sae_comparison(table: pd.DataFrame, model: str):
+    """A sweep's SAE comparison (`evaluate.sae_comparison`): a panel per regime, a bar per probe — logistic regression,
+    the baseline quiver, each SAE at k = 16 and 128 — at the mean test AUC over datasets, whiskers the 95% CI."""
+    import matplotlib.pyplot as plt
+    t = table[table.model == model]
+    regs = [r for r in REGIME_LABEL if r in set(t.regime)]
+    if not regs: raise SaeprobeError(f"no rows of model {model!r} in the comparison table")
+    n = t.probe.nunique()
+    with paper_style():
+        fig, axes = plt.subplots(1, len(regs), figsize=(FIG_W2 * min(1, 0.35 * len(regs) + 0.3), 0.22 * n + 1.2),
+                                 sharey=True, squeeze=False)
+        for ax, r in zip(axes[0], regs):
+            g = t[t.regime == r].reset_index(drop=True)
+            col = [COLORS["logreg"] if p == "logistic regression" else "grey" if p == "baseline quiver" else COLORS["sae"]
+                   for p in g.probe]
+            ax.barh(range(len(g)), g.mean_auc, xerr=g.ci95, color=col, capsize=2)
+            ax.set_yticks(range(len(g)), g.probe); ax.invert_yaxis()
+            lo = max(0.0, float((g.mean_auc - g.ci95).min()) - 0.05)
+            ax.set_xlim(lo, 1.0); ax.set_xlabel("mean test AUC"); ax.set_title(REGIME_LABEL[r])
+        fig.suptitle(f"{model}: SAE probes of the sweep beside the baselines (bars: mean over {int(t.n.max())} datasets; "
+                     "whiskers: 95% CI, 1.96 standard errors)", fontsize=7)
+    return fig

@@ -16,9 +16,9 @@ from .datasets import list_ood_datasets
 
 # %% auto #0
 __all__ = ['QUICK_DATASETS', 'SMOKE_DATASETS', 'SMOKE_OOD', 'PROFILES', 'QUICK_GRIDS', 'SMOKE_GRIDS', 'DEFAULT_SEED', 'STAGES',
-           'FIGURE_TEMPLATES', 'KERNEL_ARGS', 'STUDIES', 'default_methods', 'config_for', 'seed_suffix', 'results_root',
-           'template', 'all_templates', 'parameters_cells', 'execute', 'reproduce', 'study_template', 'study_dirs',
-           'run_study']
+           'FIGURE_TEMPLATES', 'SWEEP_TEMPLATE', 'KERNEL_ARGS', 'STUDIES', 'default_methods', 'config_for',
+           'seed_suffix', 'results_root', 'template', 'all_templates', 'parameters_cells', 'execute', 'reproduce',
+           'study_template', 'study_dirs', 'run_study']
 
 # %% ../nbs/08_pipeline.ipynb #c004
 QUICK_DATASETS = ("5_hist_fig_ismale", "22_headline_isobama", "41_truthqa_tf", "66_living-room", "87_glue_cola",
@@ -39,10 +39,10 @@ def default_methods(profile: str, regime: str, has_sae: bool) -> tuple[str, ...]
             "full": ("logreg", "pca", "knn", "xgboost", "mlp")}[profile]
     return base + sae
 
-def config_for(profile: str = "quick", model: str = "", layer: int | None = None, sae: str | None = "", datasets: Sequence[str] = (),
+def config_for(profile: str = "quick", *, model: str = "", layer: int | None = None, sae: str | None = "", datasets: Sequence[str] = (),
                out: str = "", cache_dir: str = "", device: str = "cpu", batch_size: int = 32,
                ks: Sequence[int] = (), revision: str = "", methods: Sequence[str] = (), engine: str = "",
-               regime: str = "normal", regime_values: Sequence = (), *, seed: int = DEFAULT_SEED,
+               regime: str = "normal", regime_values: Sequence = (), seed: int = DEFAULT_SEED,
                probe_device: str = "cpu") -> tuple[RunConfig, Path]:
     """The `RunConfig` and results folder for `profile` and `regime`, with any non-empty argument overriding the profile
     (`layer=None`: the profile's). The default folder of a seed other than the paper's 42 ends in `-seed{N}`, so
@@ -92,18 +92,20 @@ FIGURE_TEMPLATES = {"normal": "figures/30_fig_normal.ipynb", "scarcity": "figure
                     "imbalance": "figures/31_fig_regime.ipynb", "label_noise": "figures/31_fig_regime.ipynb",
                     "ood": "figures/34_fig_ood.ipynb"}
 
+SWEEP_TEMPLATE = "figures/36_fig_sweep.ipynb"   # the summary `saeprobe sweep` ends with
+
 def template(stage: str, regime: str = "normal") -> Path:
-    "Path of a stage's template notebook (for `figure`, the regime's) in the source checkout."
-    if stage not in STAGES: raise unknown("stage", stage, STAGES)
+    "Path of a stage's template notebook (for `figure`, the regime's; `sweep`: a sweep's summary) in the source checkout."
+    if stage not in STAGES and stage != "sweep": raise unknown("stage", stage, STAGES)
     if regime not in REGIMES: raise unknown("regime", regime, REGIMES)
     root = repo_root()
     if root is None: raise SaeprobeError("the papermill templates live in the source checkout's nbs/; install saeprobe "
                                          "from a clone with `pip install -e .` to use `reproduce`")
-    return root / "nbs" / (FIGURE_TEMPLATES[regime] if stage == "figure" else STAGES[stage])
+    return root / "nbs" / (FIGURE_TEMPLATES[regime] if stage == "figure" else SWEEP_TEMPLATE if stage == "sweep" else STAGES[stage])
 
 def all_templates() -> list[Path]:
     "Every papermill template."
-    return sorted({template(s, r) for s in STAGES for r in REGIMES} | {study_template(n) for n in STUDIES})
+    return sorted({template(s, r) for s in STAGES for r in REGIMES} | {template("sweep")} | {study_template(n) for n in STUDIES})
 
 def parameters_cells(nb_path: Path) -> int:
     "Number of cells tagged `parameters` in a notebook (papermill needs exactly one)."
@@ -146,7 +148,7 @@ def _seeds(seeds) -> list[int]:
     if len(set(seeds)) != len(seeds): raise SaeprobeError(f"seeds {seeds} repeat a seed; give each once")
     return seeds
 
-def reproduce(profile: str = "quick", model: str = "", layer: int | None = None, sae: str | None = "",
+def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = None, sae: str | None = "",
               datasets: Sequence[str] = (), out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu",
               batch_size: int = 32, ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
               log_output: bool = False, revision: str = "", jobs: int = 0, methods: Sequence[str] = (), engine: str = "",
@@ -163,9 +165,10 @@ def reproduce(profile: str = "quick", model: str = "", layer: int | None = None,
     plan = {}                                        # (seed, regime) -> (config, results folder)
     for s in seeds:
         for r in regimes:
-            cfg, o = config_for(profile, model, layer, sae, datasets, str(Path(out) / (r + seed_suffix(s))) if out else "",
-                                cache_dir, device, batch_size, ks if r == "normal" else (), revision, methods, engine, r,
-                                seed=s, probe_device=probe_device)
+            cfg, o = config_for(profile, model=model, layer=layer, sae=sae, datasets=datasets,
+                                out=str(Path(out) / (r + seed_suffix(s))) if out else "", cache_dir=cache_dir, device=device,
+                                batch_size=batch_size, ks=ks if r == "normal" else (), revision=revision, methods=methods,
+                                engine=engine, regime=r, seed=s, probe_device=probe_device)
             plan[s, r] = cfg, o.resolve()
     for r in regimes: preflight(plan[seeds[0], r][0])      # the checks do not depend on the seed
     outs = {f"{r}{seed_suffix(s)}": str(o) for (s, r), (_, o) in plan.items()}
@@ -216,7 +219,7 @@ def study_dirs(name: str, profile: str = "quick", model: str = "", layer: int | 
                methods: Sequence[str] = ("logreg", "sae")) -> tuple[RunConfig, Path, Path]:
     "(config, table folder, figure folder) of study `name` for a profile; non-empty arguments override the defaults."
     if name not in STUDIES: raise unknown("study", name, STUDIES)
-    cfg, res = config_for(profile, model, layer, sae, datasets, cache_dir=cache_dir, device=device, methods=methods,
+    cfg, res = config_for(profile, model=model, layer=layer, sae=sae, datasets=datasets, cache_dir=cache_dir, device=device, methods=methods,
                           regime="ood" if name == "ood-latents" else "normal")   # ood: the profile's OOD datasets
     o = Path(out) if out else res.parent / f"studies-{profile}" / name
     return cfg, o, (Path(fig_dir) / "studies" / name if fig_dir else o / "figures")

@@ -5,7 +5,7 @@
 # %% ../nbs/04_probes.ipynb #c001
 from __future__ import annotations
 import warnings
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, fields, asdict
 from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
@@ -13,9 +13,11 @@ from .core import SaeprobeError, check_finite, check_int, unknown
 from . import engine as E
 
 # %% auto #0
-__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'SKLEARN_L1_RATIO', 'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR',
-           'MLP_ALPHA', 'resolve_engine', 'probe_impl', 'ProbeResult', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv',
-           'fit_pca', 'fit_knn', 'xgb_configs', 'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
+__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'MLP_SEARCHES', 'OPTIONS_OF', 'SKLEARN_L1_RATIO',
+           'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'resolve_engine', 'probe_impl', 'ProbeResult',
+           'ProbeOptions', 'LinearOptions', 'KNNOptions', 'XGBoostOptions', 'MLPOptions', 'SAEProbeOptions',
+           'probe_options', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs',
+           'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
@@ -37,27 +39,25 @@ def resolve_engine(engine: str, method: str, n_train: int = 0, n_features: int =
     if method == "mlp":
         from saeprobe.engine.mlp import numpy_blas
         if not numpy_blas(): return "reference" if engine == "auto" else engine   # explicit fast: mlp_fit says why not
-    return "fast" if E.port_verified(E.PORT_OF[method]) else "reference"
+    port = E.PORT_OF.get(method)                     # kNN has none: its batched search calls sklearn
+    return "fast" if port is None or E.port_verified(port) else "reference"
 
 def probe_impl(method: str, engine: str = "auto", device: str | None = "cpu", solver: str | None = None,
                penalty: str = "l1", xgb_impl: str | None = None) -> str:
     """The implementation `fit_probe` runs for `method` with these options (recorded in each result's `params["impl"]`
     and in run hashes): `sklearn` / `xgboost` (the paper's library code), `lbfgs-compiled` (`saeprobe.engine.lbfgs`, on a
     CPU) or `lbfgs-setulb` (scipy's routine, torch objective on `device`), `newton`, `saga-compiled`, `fista`,
-    `mlp-compiled`, `knn-certified` (`saeprobe.engine.knn`, on a CPU) or `knn-torch` (on `device`), `xgb-compiled` or
+    `mlp-compiled`, `knn-sklearn` (batched validation, sklearn's test neighbours, on a CPU) or `knn-torch` (on `device`), `xgb-compiled` or
     `xgb-library`. XGBoost at n ≤ 3 (no search) always fits the library's default model."""
     engine = resolve_engine(engine, method)
     if engine == "reference": return "xgboost" if method == "xgboost" else "sklearn"
     cpu = E.get_device(device).type == "cpu"
     if method == "xgboost": return "xgb-" + (xgb_impl or E.default_xgb_impl())
     if method == "mlp": return "mlp-compiled"
-    if method == "knn": return "knn-certified" if cpu else "knn-torch"
+    if method == "knn": return "knn-sklearn" if cpu else "knn-torch"
     if method == "sae" and penalty == "l1": return "saga-compiled" if (solver or "saga") == "saga" else "fista"
     if (solver or "lbfgs") == "newton": return "newton"
     return "lbfgs-compiled" if cpu else "lbfgs-setulb"
-_COMMON = {"engine", "device"}
-_OPTIONS = {"logreg": _COMMON | {"solver"}, "pca": _COMMON | {"solver"}, "knn": _COMMON, "xgboost": _COMMON | {"n_threads", "xgb_impl"},
-            "mlp": _COMMON | {"mlp_search"}, "sae": _COMMON | {"k", "penalty", "ranking", "binarize", "max_iter", "solver", "model_seed"}}
 
 @dataclass
 class ProbeResult:
@@ -78,6 +78,81 @@ class ProbeResult:
     params: dict = field(default_factory=dict)
     k: int | None = None
     def to_dict(self) -> dict: return asdict(self)
+
+# %% ../nbs/04_probes.ipynb #c004o
+@dataclass(frozen=True, kw_only=True)
+class ProbeOptions:
+    """The options every probe takes: `engine` (`auto`, `fast`, `reference`) and `device` of the batched fits. Each
+    method has its own subclass (`OPTIONS_OF`); `probe_options(method, **kw)` builds and checks one."""
+    engine: str = "auto"
+    device: str = "cpu"
+    def __post_init__(self):
+        if self.engine not in ENGINES: raise unknown("engine", self.engine, ENGINES)
+
+@dataclass(frozen=True, kw_only=True)
+class LinearOptions(ProbeOptions):
+    "logreg and pca: the L2 `solver` of the fast engine, `lbfgs` (sklearn's, the default) or `newton`."
+    solver: str | None = None
+
+@dataclass(frozen=True, kw_only=True)
+class KNNOptions(ProbeOptions):
+    "knn: nothing of its own."
+
+@dataclass(frozen=True, kw_only=True)
+class XGBoostOptions(ProbeOptions):
+    "xgboost: `n_threads` (0: every core), `xgb_impl` of the fast engine's trees (`compiled` or `library`)."
+    n_threads: int = 0
+    xgb_impl: str | None = None
+    def __post_init__(self):
+        super().__post_init__()
+        check_int("n_threads", self.n_threads, 0, None, "XGBoost's threads; 0: every core")
+
+MLP_SEARCHES = ("paper", "grid")
+
+@dataclass(frozen=True, kw_only=True)
+class MLPOptions(ProbeOptions):
+    "mlp: `mlp_search`, the paper's one random configuration (`paper`) or its whole grid (`grid`)."
+    mlp_search: str = "paper"
+    def __post_init__(self):
+        super().__post_init__()
+        if self.mlp_search not in MLP_SEARCHES: raise unknown("mlp_search", self.mlp_search, MLP_SEARCHES)
+
+@dataclass(frozen=True, kw_only=True)
+class SAEProbeOptions(ProbeOptions):
+    """sae: `k` (one or several numbers of latents), `penalty` (`l1`, the paper's, or `l2`), `ranking` of the latents
+    (`normalized` or `raw`), `binarize` (latents → 1 where > 1), `max_iter` (the L1 budget), `model_seed` (saga's
+    random_state), `solver` (L1: `saga`, the paper's, or `fista`; L2: as logreg)."""
+    k: int | Sequence[int] = SAE_KS
+    penalty: str = "l1"
+    ranking: str = "normalized"
+    binarize: bool = False
+    max_iter: int = E.L1_MAX_ITER
+    model_seed: int = 1
+    solver: str | None = None
+    def __post_init__(self):
+        from saeprobe.sae import RANKINGS
+        super().__post_init__()
+        if self.penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {self.penalty!r}; valid: 'l1', 'l2'")
+        check_int("max_iter", self.max_iter, 1, None, "L1 iterations / saga epochs; the paper's: 1000")
+        check_int("model_seed", self.model_seed, 0, 2**32 - 1, "saga's random_state; the paper's: 1")
+        if self.ranking not in RANKINGS: raise SaeprobeError(f"unknown ranking {self.ranking!r}; valid: {RANKINGS}")
+        if not isinstance(self.binarize, (bool, np.bool_)): raise SaeprobeError(f"binarize={self.binarize!r} must be True or False")
+        if not np.isscalar(self.k) and not list(self.k):
+            raise SaeprobeError("k=[] : give a number of latents or a non-empty list of them")
+    @property
+    def ks(self) -> list: return [self.k] if np.isscalar(self.k) else list(self.k)
+
+OPTIONS_OF = {"logreg": LinearOptions, "pca": LinearOptions, "knn": KNNOptions, "xgboost": XGBoostOptions,
+              "mlp": MLPOptions, "sae": SAEProbeOptions}
+
+def probe_options(method: str, **options) -> ProbeOptions:
+    "The typed options of probe `method` from keywords, checked: an option the method does not take is an error."
+    if method not in METHODS: raise unknown("probe method", method, METHODS)
+    cls = OPTIONS_OF[method]
+    valid = sorted(f.name for f in fields(cls))
+    bad = sorted(set(options) - set(valid))
+    if bad: raise SaeprobeError(f"unknown option(s) {bad} for method {method!r}; valid: {valid}")
+    return cls(**options)
 
 # %% ../nbs/04_probes.ipynb #c006
 def cv_splits(y: np.ndarray, seed: int = 42) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -297,7 +372,8 @@ def fit_mlp(X_train, y_train, X_test, y_test, seed: int = 42, search: str = "pap
     return (*_finish(model, Xs, y_train, Xt, y_test, val), params)
 
 # %% ../nbs/04_probes.ipynb #c015
-def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, **options) -> ProbeResult | list[ProbeResult]:
+def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, options: ProbeOptions | None = None,
+              **kw) -> ProbeResult | list[ProbeResult]:
     """Fit probe `method` on (`X_train`, `y_train`) with the paper's hyperparameter search; evaluate on the test set.
 
     `method`: `"logreg"` (L2 logistic regression, C from `C_GRID`), `"pca"` (standardise, PCA, logistic regression on
@@ -309,7 +385,8 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     of the last min(0.2 n, 100) rows; the first candidate with the highest mean validation AUC wins, and is refit on
     all training rows. `seed` (0..2**32-1, default 42) seeds the folds and the models.
 
-    Options (keyword; an option another method does not take is an error):
+    Options: `options`, the method's typed `ProbeOptions` (`probe_options(method, ...)`), or the same as keywords (an
+    option another method does not take is an error):
     - every method: `engine` — `"auto"` (default: the batched engine, `saeprobe.engine`, bit for bit the paper's
       numbers where its ports are verified), `"fast"` or `"reference"` (the paper's one-sklearn-fit-at-a-time code);
       `device` — where the batched L2 fits and kNN distances run: `"cpu"` (default), `"cuda"`, `"auto"`.
@@ -323,17 +400,20 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
 
     Each result's `params` records the chosen hyperparameters and `engine`, `impl` (`probe_impl`) and `device`.
     Bad input (one class, mismatched shapes, NaN, unknown option values) is a `SaeprobeError` naming the value."""
-    from saeprobe.sae import rank_latents, RANKINGS
-    if method not in METHODS: raise unknown("probe method", method, METHODS)
-    bad = set(options) - _OPTIONS[method]
-    if bad: raise SaeprobeError(f"unknown option(s) {sorted(bad)} for method {method!r}; valid: {sorted(_OPTIONS[method]) or 'none'}")
-    device = options.get("device", "cpu")
+    from saeprobe.sae import rank_latents
+    if options is None: options = probe_options(method, **kw)
+    elif kw: raise SaeprobeError(f"pass the options of {method!r} as options= or as keywords, not both (got {sorted(kw)})")
+    elif type(options) is not OPTIONS_OF.get(method):
+        raise SaeprobeError(f"options of type {type(options).__name__} do not belong to method {method!r}; use "
+                            f"probe_options({method!r}, ...)")
+    o = options
+    device = o.device
     dev = E.get_device(device).type                    # an unknown or absent device fails here, before any work
     X_train, X_test = _as_features(X_train, "train", method == "sae"), _as_features(X_test, "test", method == "sae")
-    engine = resolve_engine(options.get("engine", "auto"), method, X_train.shape[0], X_train.shape[1])
-    l1 = method == "sae" and options.get("penalty", "l1") == "l1"
+    engine = resolve_engine(o.engine, method, X_train.shape[0], X_train.shape[1])
+    l1 = method == "sae" and o.penalty == "l1"
     solvers = E.L1_SOLVERS if l1 else E.L2_SOLVERS          # the first is the default: the paper's optimiser
-    solver = options.get("solver", solvers[0])
+    solver = getattr(o, "solver", None) or solvers[0]
     if solver not in solvers: raise unknown(("L1" if l1 else "L2") + " solver", solver, solvers)
     if solver != solvers[0] and engine != "fast":
         raise SaeprobeError(f"solver={solver!r} is a batched-engine solver; it needs engine='fast' (got {engine!r}: "
@@ -341,8 +421,8 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
     splits = _check_search(y_train, seed)
     fast = engine == "fast"
-    how = dict(engine=engine, device=dev, impl=probe_impl(method, engine, device, options.get("solver"),
-                                                         options.get("penalty", "l1"), options.get("xgb_impl")))
+    how = dict(engine=engine, device=dev, impl=probe_impl(method, engine, device, getattr(o, "solver", None),
+                                                         getattr(o, "penalty", "l1"), getattr(o, "xgb_impl", None)))
     if method == "logreg":
         if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, splits, C_GRID, "l2",
                                                        device, solver=solver)
@@ -355,19 +435,18 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
             f(X_train, y_train, X_test, y_test, seed)
         return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, **how})
     if method == "xgboost":
-        nt = check_int("n_threads", options.get("n_threads", 0), 0, None, "XGBoost's threads; 0: every core")
-        if "xgb_impl" in options and not fast:
-            raise SaeprobeError(f"xgb_impl={options['xgb_impl']!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
+        if o.xgb_impl is not None and not fast:
+            raise SaeprobeError(f"xgb_impl={o.xgb_impl!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
         if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
             cfgs = xgb_configs(seed)
-            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, nt,
-                                                  options.get("xgb_impl"))
+            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, o.n_threads,
+                                                  o.xgb_impl)
             p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
         else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
         if splits is None: how.update(engine="reference", impl="xgboost")   # n <= 3: the library's default model
         return ProbeResult(method, auc, acc, f1, val, dict(p, **how))
     if method == "mlp":
-        search = options.get("mlp_search", "paper")
+        search = o.mlp_search
         if fast:
             cfgs = mlp_configs(search, seed)
             auc, acc, f1, val, i = E.fast_mlp(X_train, y_train, X_test, y_test, splits, cfgs, seed)
@@ -375,16 +454,8 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
         else: auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, search)
         p = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in p.items()}
         return ProbeResult(method, auc, acc, f1, val, dict(p, **how))
-    k = options.get("k", list(SAE_KS)); penalty = options.get("penalty", "l1")
-    ranking = options.get("ranking", "normalized"); binarize = options.get("binarize", False)
-    max_iter = options.get("max_iter", E.L1_MAX_ITER); model_seed = options.get("model_seed", 1)
-    if penalty not in ("l1", "l2"): raise SaeprobeError(f"unknown penalty {penalty!r}; valid: 'l1', 'l2'")
-    max_iter = check_int("max_iter", max_iter, 1, None, "L1 iterations / saga epochs; the paper's: 1000")
-    model_seed = check_int("model_seed", model_seed, 0, 2**32 - 1, "saga's random_state; the paper's: 1")
-    if ranking not in RANKINGS: raise SaeprobeError(f"unknown ranking {ranking!r}; valid: {RANKINGS}")
-    if not isinstance(binarize, (bool, np.bool_)): raise SaeprobeError(f"binarize={binarize!r} must be True or False")
-    ks = [k] if np.isscalar(k) else list(k)
-    if not ks: raise SaeprobeError("k=[] : give a number of latents or a non-empty list of them")
+    k, penalty, ranking, binarize, max_iter, model_seed = o.k, o.penalty, o.ranking, o.binarize, o.max_iter, o.model_seed
+    ks = o.ks
     d = X_train.shape[1]
     ks = [check_int("k", kk, 1, d, f"a number of latents of this SAE, which has {d}") for kk in ks]
     order = rank_latents(X_train, y_train, ranking)

@@ -75,7 +75,7 @@ def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", lay
     """Logreg once per regime, then the SAE probes of every SAE in every regime (resumable runs); all rows, tidy.
     `regime_values` ({regime: values}) overrides the profile's grid per regime."""
     from saeprobe.pipeline import config_for
-    from saeprobe.run import run
+    from saeprobe.sweep import run
     for r in regimes:
         if r not in REGIMES: raise unknown("regime", r, REGIMES)
     if not saes: raise SaeprobeError("no SAEs: pass SAE folders or sae-lens ids, or train a family first")
@@ -84,7 +84,7 @@ def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", lay
         jobs_ = [(None, ("logreg",), root / "logreg" / r)] + \
                 [(s, ("sae",), root / SAERef(s).name.replace("/", "__") / r) for s in saes]
         for sae, methods, o in jobs_:
-            cfg, _ = config_for(profile, model, layer, sae, datasets, cache_dir=cache_dir, ks=ks, methods=methods,
+            cfg, _ = config_for(profile, model=model, layer=layer, sae=sae, datasets=datasets, cache_dir=cache_dir, ks=ks, methods=methods,
                                 engine=engine, regime=r, regime_values=(regime_values or {}).get(r, ()))
             parts.append(run(cfg, o, progress=progress, n_jobs=jobs))
     return pd.concat(parts, ignore_index=True)
@@ -97,7 +97,7 @@ def sae_info(saes: Sequence[str], profile: str = "quick", model: str = "", layer
     from saeprobe.sae import load_sae
     rows = []
     for s in saes:
-        cfg, _ = config_for(profile, model, layer, s, datasets, cache_dir=cache_dir, methods=("sae",))
+        cfg, _ = config_for(profile, model=model, layer=layer, sae=s, datasets=datasets, cache_dir=cache_dir, methods=("sae",))
         sae = load_sae(cfg.sae)
         l0 = [features(cfg, ds, sae)[1].getnnz(axis=1).mean() for ds in cfg.datasets]
         ref = SAERef(s); tj = ref.folder / "training.json" if ref.folder is not None else None

@@ -24,6 +24,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: long-running test (> 1 min); deselect with -m 'not slow'")
+    config.addinivalue_line("markers", "ray: starts a two-node Ray cluster on 127.0.0.1; deselect with -m 'not ray'")
 
 def pytest_sessionfinish(session, exitstatus):
     "The suite is hermetic: it fails if it modified a tracked file of the checkout."
@@ -40,3 +41,20 @@ def smoke(tmp_path_factory):
     root = tmp_path_factory.mktemp("smoke")
     m, s = make_smoke_fixtures(root)
     return m, s, root
+
+def make_random_sae(dst: Path, seed: int, d_in: int = 16, d_sae: int = 64, layer: int = 1) -> str:
+    "A random sae-lens StandardSAE for the smoke model's `layer`, saved to folder `dst`."
+    import torch
+    from sae_lens import StandardSAE, StandardSAEConfig
+    from sae_lens.saes.sae import SAEMetadata
+    torch.manual_seed(seed)
+    sae = StandardSAE(StandardSAEConfig(d_in=d_in, d_sae=d_sae, metadata=SAEMetadata(hook_name=f"blocks.{layer}.hook_resid_post")))
+    with torch.no_grad(): sae.W_enc.normal_(0, 1); sae.b_enc.fill_(-0.5)
+    sae.save_model(str(dst))
+    return str(dst)
+
+@pytest.fixture(scope="session")
+def smoke_saes(tmp_path_factory):
+    "Four random SAEs for the smoke model's layer 1 (a family to sweep): their folders."
+    root = tmp_path_factory.mktemp("saes")
+    return [make_random_sae(root / f"sae{i}", seed=i) for i in range(4)]

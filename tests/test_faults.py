@@ -18,7 +18,8 @@ def test_layer_outside_model(smoke):
         extract_last_token(lm, ["hello"], 7)
 
 def test_layer_outside_model_in_a_run(smoke):
-    from saeprobe.run import RunConfig, run
+    from saeprobe.run import RunConfig
+    from saeprobe.sweep import run
     m, s, root = smoke
     cfg = RunConfig(model=m, layer=5, sae=None, methods=("logreg",), datasets=("117_us_state_FL",),
                     cache_dir=str(root / "c"))
@@ -34,7 +35,8 @@ def test_sae_hook_or_width_mismatch(smoke):
         check_sae(sae, 640, 1)
 
 def test_sae_mismatch_in_a_run(smoke):
-    from saeprobe.run import RunConfig, run
+    from saeprobe.run import RunConfig
+    from saeprobe.sweep import run
     m, s, root = smoke
     cfg = RunConfig(model=m, layer=2, sae=s, datasets=("117_us_state_FL",), ks=(1,), cache_dir=str(root / "c"))
     with pytest.raises(SaeprobeError, match="reads hook"):
@@ -101,27 +103,29 @@ def test_cli_bad_input_is_one_line_not_a_traceback():
     assert "Traceback" not in r.stderr
 
 def test_killed_run_resumes_without_loss_or_duplicates(smoke, tmp_path):
-    "Kill `saeprobe run` after its first dataset finished; the rerun keeps that unit and adds the rest once."
+    "Kill `saeprobe run` after its first probe task finished; the rerun keeps that task file and adds the rest once."
     m, s, root = smoke
     datasets = ["95_toxic_is", "117_us_state_FL", "118_us_state_CA"]
     args = ["run", "--jobs", "1", "--profile", "smoke", "--model", m, "--layer", "1", "--sae", s, "--ks", "1", "4",
             "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--datasets", *datasets]
     p = subprocess.Popen([sys.executable, "-c", _MAIN, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    first = tmp_path / "out" / "units" / "95_toxic_is.parquet"
+    tasks = tmp_path / "cache" / "tasks"
+    done = lambda: sorted(tasks.rglob("*.parquet"))
     t0 = time.time()
-    while not first.exists() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.05)
+    while not done() and time.time() - t0 < 300 and p.poll() is None: time.sleep(0.05)
     p.kill(); p.wait()
-    assert first.exists(), "the first unit never finished"
-    kept = first.stat().st_mtime_ns
-    units_before = sorted(x.name for x in (tmp_path / "out" / "units").glob("*.parquet"))
-    assert len(units_before) < 3, "the run finished before it could be killed; nothing was tested"
+    assert done(), "the first task never finished"
+    first = done()[0]; kept = first.stat().st_mtime_ns; n_before = len(done())
+    assert n_before < 3 * 3, "the run finished before it could be killed; nothing was tested"
     r = _cli(*args); assert r.returncode == 0, r.stderr
-    assert first.stat().st_mtime_ns == kept                        # finished unit was not redone
+    assert first.stat().st_mtime_ns == kept                        # a finished task was not redone
+    assert len(done()) == 3 * 3                                    # logreg, pca, sae on each dataset: one file each
     res = pd.read_parquet(tmp_path / "out" / "results.parquet")
     assert len(res) == 3 * 4 and not res.duplicated(["dataset", "method", "k"]).any()
     assert sorted(res.dataset.unique()) == sorted(datasets)
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["complete"]
-    assert not list((tmp_path / "out").rglob("*.tmp"))           # no temporary files left behind
+    man = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert man["complete"] and man["tasks"]["baselines"]["cached"] + man["tasks"]["sae_probes"]["cached"] == n_before
+    assert not list((tmp_path / "out").rglob("*.tmp")) and not list(tasks.rglob("*.tmp"))   # no temporary files left
     r = _cli(*args, "--force"); assert r.returncode == 0
     assert first.stat().st_mtime_ns != kept                        # --force recomputes
 

@@ -24,13 +24,14 @@ def test_probes_stay_on_the_cpu_when_a_gpu_is_visible(monkeypatch):
     assert (res.params["device"], res.params["impl"]) == ("cpu", "lbfgs-compiled")
 
 def test_run_rows_and_hash_name_what_ran(smoke, tmp_path):
-    from saeprobe.run import RunConfig, run
+    from saeprobe.run import RunConfig
+    from saeprobe.sweep import run
     m, s, root = smoke
     cfg = RunConfig(model=m, layer=1, sae=s, datasets=("95_toxic_is",), ks=(1,), methods=("logreg", "knn", "sae"),
                     cache_dir=str(root / "c"))
     res = run(cfg, tmp_path / "o", progress=False)
     impl = {m_: json.loads(p)["impl"] for m_, p in zip(res.method, res.params)}
-    assert impl == {"logreg": "lbfgs-compiled", "knn": "knn-certified", "sae": "saga-compiled"}
+    assert impl == {"logreg": "lbfgs-compiled", "knn": "knn-sklearn", "sae": "saga-compiled"}
     assert set(json.loads(p)["device"] for p in res.params) == {"cpu"}
     fields = json.loads((tmp_path / "o" / "manifest.json").read_text())["hashed_fields"]
     assert fields["probe_device"] == "cpu" and fields["implementations"] == impl
@@ -93,7 +94,8 @@ def test_broken_sae_folder_is_named(smoke, tmp_path, damage, message):
 # --- seeds -------------------------------------------------------------------------------------------------------
 def test_seeds_never_overwrite_each_other(smoke, tmp_path):
     from dataclasses import replace
-    from saeprobe.run import RunConfig, run
+    from saeprobe.run import RunConfig
+    from saeprobe.sweep import run
     m, s, root = smoke
     cfg = RunConfig(model=m, layer=1, sae=None, methods=("logreg",), datasets=("95_toxic_is",), cache_dir=str(root / "c"))
     a = run(cfg, tmp_path / "o", progress=False)
@@ -158,7 +160,7 @@ def test_reproduce_shows_progress_writes_no_tracked_file_and_summarises_seeds(tm
              "--out", str(tmp_path / "o"), timeout=900)
     assert r.returncode == 0, r.stderr
     assert "saeprobe reproduce [1/7] normal/extract" in r.stderr and "[7/7] summary" in r.stderr, r.stderr
-    assert re.search(r"probes: 100%\|.*\| 2/2", r.stderr), r.stderr                 # the stage's own bar, on the terminal
+    assert re.search(r"probe tasks: 100%\|.*\| 6/6", r.stderr), r.stderr                 # the stage's own bar, on the terminal
     assert "without encryption" not in r.stderr and "IPKernelApp" not in r.stderr, r.stderr
     assert subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout == before
     assert (tmp_path / "o" / "normal" / "results.parquet").exists() and (tmp_path / "o" / "normal-seed43" / "results.parquet").exists()

@@ -31,9 +31,8 @@ def get_device(device: str | None = None):
 VERIFIED = {"lbfgs": {"scipy": "1.17.1", "scikit-learn": "1.9.1", "numpy": "2.4.6"},
             "saga": {"scikit-learn": "1.9.1"},
             "mlp": {"scikit-learn": "1.9.1", "numpy": "2.4.6"},
-            "knn": {"scikit-learn": "1.9.1"},
             "xgb": {"xgboost": "3.2.0"}}
-PORT_OF = {"logreg": "lbfgs", "pca": "lbfgs", "knn": "knn", "mlp": "mlp", "sae": "saga", "xgboost": "xgb"}
+PORT_OF = {"logreg": "lbfgs", "pca": "lbfgs", "mlp": "mlp", "sae": "saga", "xgboost": "xgb"}   # kNN: sklearn's own
 NUMERIC_PACKAGES = ("numpy", "scipy", "scikit-learn", "xgboost", "torch")   # their releases can move probe results
 _WARNED: set = set()
 
