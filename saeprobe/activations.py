@@ -190,6 +190,7 @@ def build_tiny_model(path: Path, arch: str = "gemma3", n_layers: int = 3, d_mode
 # %% ../nbs/02_activations.ipynb #c014
 class _Stop(Exception): "Raised by the hook on block L to end the forward pass early."
 
+# %% ../nbs/02_activations.ipynb #c014x1
 def tokenize(tokenizer, prompts: Sequence[str], max_length: int = 1024) -> list[list[int]]:
     "Token ids per prompt: tokenizer defaults (BOS added), left-truncated to `max_length`."
     tokenizer.truncation_side = "left"
@@ -197,6 +198,7 @@ def tokenize(tokenizer, prompts: Sequence[str], max_length: int = 1024) -> list[
     if any(len(x) == 0 for x in ids): raise SaeprobeError("a prompt tokenised to zero tokens")
     return ids
 
+# %% ../nbs/02_activations.ipynb #c014x2
 def run_to_layer(lm: LM, ids: Sequence[Sequence[int]], layer: int):
     "Residual stream after block `layer` for a batch of token-id lists, right-padded: (float tensor [B, T, d], lengths)."
     import torch
@@ -221,6 +223,7 @@ def run_to_layer(lm: LM, ids: Sequence[Sequence[int]], layer: int):
 
 CHUNK_BATCHES = 8  # batches per checkpointed chunk of a dataset's extraction
 
+# %% ../nbs/02_activations.ipynb #c014x3
 def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: int = 32, max_length: int = 1024,
                        progress: bool = True, desc: str = "extract", partial: ArrayCache | None = None,
                        partial_key: dict | None = None) -> np.ndarray:

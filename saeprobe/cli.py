@@ -31,11 +31,13 @@ def _common(p: argparse.ArgumentParser, out: bool = True):
     p.add_argument("--probe-device", default="cpu", help="where the probes run: cpu (default) or cuda; part of the results' hash")
     p.add_argument("--seed", type=int, default=42, help="seed of the splits, CV folds and models (default: 42, the paper's)")
 
+# %% ../nbs/09_cli.ipynb #c004x1
 def _regime(p: argparse.ArgumentParser):
     p.add_argument("--regime", default="normal", help="normal | scarcity | imbalance | label_noise | ood (default: normal)")
     p.add_argument("--regime-values", nargs="*", type=float, default=[],
                    help="grid points of the regime (training sizes, positive or flip fractions; default: the profile's)")
 
+# %% ../nbs/09_cli.ipynb #c004x2
 def parser() -> argparse.ArgumentParser:
     "The `saeprobe` argument parser."
     ap = argparse.ArgumentParser(prog="saeprobe", description="Sparse probing with SAEs: the paper's protocol on any model + SAE.")
@@ -109,11 +111,13 @@ def parser() -> argparse.ArgumentParser:
                    help="any template parameter, e.g. -p relabels my_relabels.csv; JSON values are parsed (-p regimes '[\"ood\"]')")
     return ap
 
+# %% ../nbs/09_cli.ipynb #c004x3
 def _value(v: str):
     "A -p value: JSON when it parses, a path resolved against the caller's folder when it exists, else the string."
     try: return json.loads(v)
     except json.JSONDecodeError: return str(Path(v).resolve()) if Path(v).exists() else v
 
+# %% ../nbs/09_cli.ipynb #c004x4
 def _cfg(a):
     from saeprobe.pipeline import config_for
     sae = None if a.sae == "none" else a.sae
@@ -125,6 +129,7 @@ def _cfg(a):
 
 def _num(v: float): return int(v) if float(v).is_integer() and v >= 1 else float(v)
 
+# %% ../nbs/09_cli.ipynb #c004x5
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `saeprobe` console script."
     a = parser().parse_args(argv)

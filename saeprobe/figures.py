@@ -28,6 +28,7 @@ def _short(probe: str) -> str: return probe.replace("sae:", "").replace("layer_"
 XLABEL = {"scarcity": "number of training examples", "imbalance": "fraction of positive examples",
           "label_noise": "fraction of flipped training labels"}
 
+# %% ../nbs/12_figures.ipynb #c004x1
 def main_sae(df: pd.DataFrame, k: int = 128) -> str | None:
     "The SAE probe a headline figure shows: the one at `k` with the most rows (then the highest mean AUC)."
     s = df[df.is_sae & (df.k == k)]
@@ -38,6 +39,7 @@ def main_sae(df: pd.DataFrame, k: int = 128) -> str | None:
 
 def _stem(fig_dir, model, name): return Path(fig_dir) / str(model).replace(": ", "_").replace("/", "__") / name
 
+# %% ../nbs/12_figures.ipynb #c004x2
 def fig1_headline(df: pd.DataFrame, model: str, sae_probe: dict | None = None):
     "Fig. 1: mean test AUC of logistic regression vs the SAE probe in each regime, 95% CI."
     import matplotlib.pyplot as plt
@@ -59,6 +61,7 @@ def fig1_headline(df: pd.DataFrame, model: str, sae_probe: dict | None = None):
         ax.legend(u.values(), u.keys(), loc="upper right")
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x3
 def fig4_normal(df: pd.DataFrame, model: str, tie: str = "baseline_first"):
     "Fig. 4: per-dataset test AUC of the baseline quiver vs the quiver with SAEs (normal setting)."
     import matplotlib.pyplot as plt
@@ -74,6 +77,7 @@ def fig4_normal(df: pd.DataFrame, model: str, tie: str = "baseline_first"):
         ax.set_title(f"{model}: Mean Δ: {s['mean_delta']:+.3f} ± {s['se']:.3f}; SAE picked on {100 * s['sae_share']:.0f}%")
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x4
 def _panels(df: pd.DataFrame, model: str, need_sae: bool = False):
     "(model rows, regimes, figure, axes): one panel per non-normal regime present (with SAE rows if `need_sae`)."
     import matplotlib.pyplot as plt
@@ -83,6 +87,7 @@ def _panels(df: pd.DataFrame, model: str, need_sae: bool = False):
     fig, axes = plt.subplots(1, len(regs), figsize=(FIG_W2, 1.8), squeeze=False)
     return d, regs, fig, axes[0]
 
+# %% ../nbs/12_figures.ipynb #c004x5
 def fig6_delta(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_probe: str | None = None):
     "Fig. 6: Δ test AUC of quiver with SAEs over baseline quiver against the regime value, 95% band (label noise: SAE probe vs logreg)."
     with paper_style():
@@ -109,6 +114,7 @@ def fig6_delta(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_
         fig.tight_layout()
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x6
 def fig5_examples(df: pd.DataFrame, model: str, datasets: Sequence[str], tie: str = "baseline_first"):
     "Fig. 5: example datasets (and their average) across regimes; solid = baseline quiver, dashed = with SAEs."
     import matplotlib.pyplot as plt
@@ -133,6 +139,7 @@ def fig5_examples(df: pd.DataFrame, model: str, datasets: Sequence[str], tie: st
         axes[0, 0].legend(loc="lower right"); fig.tight_layout()
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x7
 def fig7_ood(df: pd.DataFrame, model: str, sae_probe: str | None = None):
     "Fig. 7: OOD test AUC per dataset and mean ± 95% CI, logistic regression vs the SAE probe."
     import matplotlib.pyplot as plt
@@ -153,6 +160,7 @@ def fig7_ood(df: pd.DataFrame, model: str, sae_probe: str | None = None):
         ax.set_ylabel("OOD test AUC"); ax.set_title(f"{model}: covariate shift"); ax.legend(loc="upper right")
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x8
 def fig13_layers(layers: pd.DataFrame, model: str):
     "Fig. 13: mean test AUC of each baseline by layer (± 95% CI) and their mean."
     import matplotlib.pyplot as plt
@@ -168,6 +176,7 @@ def fig13_layers(layers: pd.DataFrame, model: str):
         ax.set_title(f"{model}: baselines by layer"); ax.legend(loc="lower right")
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x9
 def fig14_saes(df: pd.DataFrame, model: str, regime: str | None = None):
     "Fig. 14 analogue: mean test AUC (over all k) of every SAE in the table; needs ≥ 2 SAEs (regime: the first with several)."
     import matplotlib.pyplot as plt
@@ -185,6 +194,7 @@ def fig14_saes(df: pd.DataFrame, model: str, regime: str | None = None):
         ax.set_title(f"{model}: SAE probes by SAE ({regime})")
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x10
 def fig17_picks(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_probe: str | None = None):
     "Fig. 17: how often the quiver picks an SAE probe per regime value; label noise: % of datasets where the SAE probe beats logreg (paired by dataset, fixing SPEC §14)."
     with paper_style():
@@ -207,6 +217,7 @@ def fig17_picks(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise
         fig.tight_layout()
     return fig
 
+# %% ../nbs/12_figures.ipynb #c004x11
 def fig_per_dataset_k(df: pd.DataFrame, model: str, max_panels: int = 120):
     "Appendix: test AUC against k per dataset (normal setting), logreg as a dashed line."
     import matplotlib.pyplot as plt

@@ -45,6 +45,7 @@ class TokenActs:
         for i, r in enumerate(rows): X[i, :L[i]] = self.flat[self.offsets[r] + s:self.offsets[r + 1]]
         return X, M
 
+# %% ../nbs/14_multitoken.ipynb #c004x1
 def extract_tokens(lm, prompts: Sequence[str], layer: int, max_len: int = MAX_TOKENS, batch_size: int = 16,
                    max_bytes: float = 4e9, progress: bool = True) -> TokenActs:
     "Activations after block `layer` at every token of each prompt (left-truncated to `max_len`, BOS kept), float16 when they fit."
@@ -68,11 +69,13 @@ def extract_tokens(lm, prompts: Sequence[str], layer: int, max_len: int = MAX_TO
     # float16 halves the store, but Gemma's BOS residual (norm ~1e4+) overflows it: then keep float32
     return TokenActs(flat.astype(np.float16) if np.abs(flat).max() < 6e4 else flat, offsets)
 
+# %% ../nbs/14_multitoken.ipynb #c004x2
 def sample_rows(y: np.ndarray, max_rows: int | None, seed: int = 42) -> np.ndarray:
     "All rows, or a balanced seeded subset of `max_rows` (sorted)."
     if not max_rows or max_rows >= len(y): return np.arange(len(y))
     return np.sort(balanced_split(y, int(max_rows), 0, 0.5, seed).train)
 
+# %% ../nbs/14_multitoken.ipynb #c004x3
 def get_token_acts(ref: ModelRef | str, layer: int, dataset: str, max_len: int = MAX_TOKENS, max_rows: int | None = None,
                    seed: int = 42, batch_size: int = 16, max_bytes: float = 4e9, cache_dir: Path | None = None,
                    force: bool = False, progress: bool = True) -> tuple[TokenActs, np.ndarray]:
@@ -127,6 +130,7 @@ def fit_attention_probe(X_train: np.ndarray, M_train: np.ndarray, y_train, X_tes
     auc, acc, f1 = scores_metrics(s - 0.5, y_test)   # class 1 where p > 0.5
     return dict(test_auc=auc, test_acc=acc, test_f1=f1, val_auc=best_auc, best_epoch=best_epoch)
 
+# %% ../nbs/14_multitoken.ipynb #c006x1
 def position_pca(acts: TokenActs, train, test, n_components: int = 20, max_len: int = MAX_TOKENS):
     "Per-position PCA(20) features (positions 1..T−1, fit on train rows), concatenated: (train, test, positions used)."
     from sklearn.decomposition import PCA
@@ -144,6 +148,7 @@ def position_pca(acts: TokenActs, train, test, n_components: int = 20, max_len: 
     if not used: raise SaeprobeError("no position past BOS has activations in the training rows; prompts are one token long")
     return np.hstack(Ftr).astype(np.float32), np.hstack(Fte).astype(np.float32), used
 
+# %% ../nbs/14_multitoken.ipynb #c006x2
 def fit_concat_pca(acts: TokenActs, train, y_train, test, y_test, engine: str = "fast", seed: int = 42) -> dict:
     "The concatenated per-position PCA baseline with an L1 logistic regression (paper's C search)."
     from saeprobe import engine as E

@@ -39,6 +39,7 @@ def default_methods(profile: str, regime: str, has_sae: bool) -> tuple[str, ...]
             "full": ("logreg", "pca", "knn", "xgboost", "mlp")}[profile]
     return base + sae
 
+# %% ../nbs/08_pipeline.ipynb #c004x1
 def config_for(profile: str = "quick", *, model: str = "", layer: int | None = None, sae: str | None = "", datasets: Sequence[str] = (),
                out: str = "", cache_dir: str = "", device: str = "cpu", batch_size: int = 32,
                ks: Sequence[int] = (), revision: str = "", methods: Sequence[str] = (), engine: str = "",
@@ -107,6 +108,7 @@ def all_templates() -> list[Path]:
     "Every papermill template."
     return sorted({template(s, r) for s in STAGES for r in REGIMES} | {template("sweep")} | {study_template(n) for n in STUDIES})
 
+# %% ../nbs/08_pipeline.ipynb #c007x1
 def parameters_cells(nb_path: Path) -> int:
     "Number of cells tagged `parameters` in a notebook (papermill needs exactly one)."
     nb = json.loads(Path(nb_path).read_text())
@@ -114,6 +116,7 @@ def parameters_cells(nb_path: Path) -> int:
 
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]   # the kernel's start-up chatter (TCP transport warnings) off the terminal
 
+# %% ../nbs/08_pipeline.ipynb #c007x2
 def execute(src: Path, out: Path, parameters: dict, kernel: str = "python3", log_output: bool = False, tag: str = "",
             progress: bool = False) -> Path:
     """Execute template `src` with papermill into `{out}/notebooks/{name}[__{tag}].ipynb`; returns the executed notebook.
@@ -137,17 +140,20 @@ def execute(src: Path, out: Path, parameters: dict, kernel: str = "python3", log
         if progress: os.environ.pop(PROGRESS_ENV) if old is None else os.environ.__setitem__(PROGRESS_ENV, old)
     return dst
 
+# %% ../nbs/08_pipeline.ipynb #c007x3
 def _regimes(regimes) -> list[str]:
     regimes = list(REGIMES) if regimes in ("all", ["all"], ("all",)) else list(regimes)
     for r in regimes:
         if r not in REGIMES: raise unknown("regime", r, REGIMES + ("all",))
     return regimes
 
+# %% ../nbs/08_pipeline.ipynb #c007x4
 def _seeds(seeds) -> list[int]:
     seeds = list(seeds) or [DEFAULT_SEED]
     if len(set(seeds)) != len(seeds): raise SaeprobeError(f"seeds {seeds} repeat a seed; give each once")
     return seeds
 
+# %% ../nbs/08_pipeline.ipynb #c007x5
 def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = None, sae: str | None = "",
               datasets: Sequence[str] = (), out: str = "", fig_dir: str = "", cache_dir: str = "", device: str = "cpu",
               batch_size: int = 32, ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
@@ -199,7 +205,6 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
     atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=notebooks))
     return dict(out=outs, summary=str(summary) if "summary" in stages else None, fig_dir=str(fig), timings=timings,
                 notebooks=notebooks)
-
 
 # %% ../nbs/08_pipeline.ipynb #c013
 STUDIES = {"cola": "studies/40_cola.ipynb", "aimade": "studies/41_aimade.ipynb",

@@ -30,12 +30,14 @@ def _files(model: str) -> dict:
     if model == "gemma-2-2b": f[("sae", "ood")] = f"{s}/ood_setting/all_metrics.csv"
     return f
 
+# %% ../nbs/11_published.ipynb #c004x1
 def _value(regime: str, d: pd.DataFrame) -> pd.Series:
     if regime == "scarcity": return d["num_train"].astype(float)
     if regime == "imbalance": return (d["ratio" if "ratio" in d else "frac"].astype(float) * 20).round() / 20
     if regime == "label_noise": return d["ratio" if "ratio" in d else "corrupt_frac"].astype(float).round(2)
     return pd.Series(0.0, index=d.index)
 
+# %% ../nbs/11_published.ipynb #c004x2
 def _read(root: Path, rel: str, model: str, kind: str, regime: str) -> pd.DataFrame:
     d = pd.read_csv(root / rel)
     if kind == "baseline" and regime == "ood":
@@ -52,6 +54,7 @@ def _read(root: Path, rel: str, model: str, kind: str, regime: str) -> pd.DataFr
     d = d.assign(model=model, regime=regime, regime_value=_value(regime, d))
     return d[TIDY]
 
+# %% ../nbs/11_published.ipynb #c004x3
 def load_published(root: Path | str | None = None, models=None) -> pd.DataFrame:
     """The paper's published results as one tidy table. `root` is a folder laid out like the paper's `results/`
     (e.g. `../shared/paper_results`); `None` downloads the needed files from the paper's repository."""
@@ -74,6 +77,7 @@ def load_published(root: Path | str | None = None, models=None) -> pd.DataFrame:
                 raise SaeprobeError(f"{root / rel} does not have the paper's columns (missing {e}); see SPEC §12") from e
     return pd.concat(parts, ignore_index=True)
 
+# %% ../nbs/11_published.ipynb #c004x4
 def fetch_published_file(rel: str, dest: Path | None = None, *, hint: str = "pass a local copy with --published DIR",
                          missing_ok: bool = False) -> Path | None:
     "One file of the paper's repository (`rel` under `PUBLISHED_URL`) into `dest` (default: the cache), written atomically."
@@ -92,6 +96,7 @@ def fetch_published_file(rel: str, dest: Path | None = None, *, hint: str = "pas
     atomic_write(p, lambda tmp: tmp.write_bytes(data))
     return p
 
+# %% ../nbs/11_published.ipynb #c004x5
 def download_published(dest: Path | None = None, models=None) -> Path:
     "Fetch the published CSVs into `dest` (default: the cache); a clear error when offline."
     dest = Path(dest) if dest else default_cache_dir() / "published"
@@ -100,6 +105,7 @@ def download_published(dest: Path | None = None, models=None) -> Path:
             fetch_published_file(rel, dest, missing_ok=True)   # not every model has every file
     return dest
 
+# %% ../nbs/11_published.ipynb #c004x6
 def missing_published(root: Path | str, models=None) -> list[dict]:
     "The result files of the paper's layout absent from `root`: `{model, kind, regime, file}` per missing file."
     root = Path(root)
@@ -107,6 +113,7 @@ def missing_published(root: Path | str, models=None) -> list[dict]:
     return [dict(model=m, kind=kind, regime=regime, file=rel) for m in present
             for (kind, regime), rel in _files(m).items() if not (root / rel).exists()]
 
+# %% ../nbs/11_published.ipynb #c004x7
 def skip_line(miss: dict) -> str:
     "One line saying what a missing published file leaves out of the figures and headline."
     what = "baseline" if miss["kind"] == "baseline" else "SAE-probe"

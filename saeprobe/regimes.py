@@ -67,6 +67,7 @@ def noise_fracs() -> list[float]:
     "The 11 label-flip fractions of the label-noise regime."
     return [round(float(f), 2) for f in np.linspace(0, 0.5, 11)]
 
+# %% ../nbs/05_regimes.ipynb #c009x1
 def imbalance_sizes(y: np.ndarray, min_test: int = 100) -> tuple[int, int]:
     "(n_train, n_test) of the class-imbalance regime for labels `y`: the most rows every fraction can afford."
     y = np.asarray(y); n_pos = int(y.sum()); n_neg = len(y) - n_pos
@@ -76,6 +77,7 @@ def imbalance_sizes(y: np.ndarray, min_test: int = 100) -> tuple[int, int]:
         raise SaeprobeError(f"the imbalance regime needs ≥ {min_test + 2} rows at a 95/5 split; this dataset affords {max_total}")
     return n_train, max(min_test, max_total - n_train - 1)
 
+# %% ../nbs/05_regimes.ipynb #c009x2
 def corrupt_labels(y_train: np.ndarray, frac: float, seed: int = 42) -> np.ndarray:
     "Copy of `y_train` with `int(len·frac)` labels flipped, chosen by `RandomState(seed)` (the paper's `corrupt_ytrain`)."
     if not 0 <= frac <= 0.5: raise SaeprobeError(f"label-noise fraction {frac!r} outside [0, 0.5]")
@@ -84,6 +86,7 @@ def corrupt_labels(y_train: np.ndarray, frac: float, seed: int = 42) -> np.ndarr
     y[idx] = 1 - y[idx]
     return y
 
+# %% ../nbs/05_regimes.ipynb #c009x3
 def regime_values(regime: str, y: np.ndarray | None = None) -> list:
     "The grid of `regime` (for scarcity, only the sizes a dataset with labels `y` affords)."
     if regime not in REGIMES: raise unknown("regime", regime, REGIMES)
@@ -92,6 +95,7 @@ def regime_values(regime: str, y: np.ndarray | None = None) -> list:
         return sizes if y is None else [n for n in sizes if n <= len(y) - 100]
     return {"normal": [0], "imbalance": imbalance_fracs(), "label_noise": noise_fracs(), "ood": [0]}[regime]
 
+# %% ../nbs/05_regimes.ipynb #c009x4
 def regime_split(regime: str, y: np.ndarray, value=0, seed: int = 42, n_ood: int | None = None) -> RegimeSplit:
     "Train/test rows (+ the training labels to use) of one cell of `regime` for labels `y`."
     y = np.asarray(y)

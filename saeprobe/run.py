@@ -218,7 +218,10 @@ def probe_rows(cfg: RunConfig, dataset: str, method: str, n_threads: int = 0) ->
 
 def run_dataset(cfg: RunConfig, dataset: str, n_threads: int = 0) -> pd.DataFrame:
     "Every probe task of `cfg` on one dataset, one after the other, uncached (interactive use)."
-    return pd.concat([probe_rows(cfg, dataset, m, n_threads) for m in cfg.methods], ignore_index=True)
+    import warnings
+    with warnings.catch_warnings():   # a baseline's all-null `sae` and `latents` keep the object dtype: no news
+        warnings.simplefilter("ignore", FutureWarning)
+        return pd.concat([probe_rows(cfg, dataset, m, n_threads) for m in cfg.methods], ignore_index=True)
 
 # %% ../nbs/06_run.ipynb #c009
 def read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
@@ -241,6 +244,7 @@ def task_rows(cfg: RunConfig, method: str, dataset: str) -> pd.DataFrame | None:
     "The cached rows of a probe task; None while it is not done."
     return read_unit(task_path(cfg, method, dataset), cfg.task_hash(method, dataset))
 
+# %% ../nbs/06_run.ipynb #c009s1
 def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, force: bool = False) -> tuple[str, float]:
     """Worker: one probe task, computed on one BLAS thread and written atomically to its cache file, unless a valid file
     is there (`force`: recomputed). Returns ('computed' or 'cached', seconds). `cfg` arrives validated: not checked again."""
@@ -264,6 +268,7 @@ def probe_threads(n: int = PROBE_THREADS):
         with threadpool_limits(n): yield
     finally: torch.set_num_threads(n_torch)
 
+# %% ../nbs/06_run.ipynb #c009s2
 def watch_parent(parent: int, every: float = 0.5) -> None:
     """Pool-worker initializer: a daemon thread that ends this process as soon as its parent `parent` is gone (its
     parent pid changes: the parent was killed, even by SIGKILL, and the worker re-parented), so no worker outlives
@@ -285,6 +290,7 @@ def check_seed_folder(cfg: RunConfig, out: Path) -> None:
         raise SaeprobeError(f"{out} holds the results of seed {seed}; seed {cfg.seed} would overwrite them. Pass "
                             "another --out (the default folders carry the seed)")
 
+# %% ../nbs/06_run.ipynb #c009s3
 def extract_parts(cfg: RunConfig, parts: list[tuple[str, bool]], sae=None, force: bool = False, progress: bool = True,
                   latents: bool | None = None, keep_going: bool = False, desc: str | None = None) -> list[dict]:
     """Fill the caches of `parts`, (dataset, ood) pairs: activations, and latents when `latents` (default: `cfg` has

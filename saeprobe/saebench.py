@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import pandas as pd
-from .core import atomic_write_json, package_versions
+from .core import SaeprobeError, atomic_write_json, package_versions
 from .activations import model_name
 from .sae import SAERef
 
 # %% auto #0
 __all__ = ['SAEBENCH_KS', 'EVAL_TYPE', 'METRICS', 'saebench_ids', 'saebench_path', 'sae_cfg_dict', 'saebench_result',
-           'write_saebench']
+           'write_saebench', 'schema_path', 'validate_saebench']
 
 # %% ../nbs/08a_saebench.ipynb #c101
 SAEBENCH_KS = (1, 2, 5, 10, 20, 50, 100)          # the ks SAEBench's fixed `sae_top_{k}_*` fields name
@@ -105,3 +105,19 @@ def write_saebench(df: pd.DataFrame, cfgs: Sequence, out: Path, sae_cfgs: dict |
         atomic_write_json(p, saebench_result(df, c, (sae_cfgs or {}).get(c.sae), str(out)))
         paths.append(p)
     return paths
+
+# %% ../nbs/08a_saebench.ipynb #c104
+def schema_path() -> Path:
+    "SAEBench 0.6.0's `sparse_probing_sae_probes` output schema (JSON Schema), shipped with the package."
+    import saeprobe
+    return Path(saeprobe.__file__).resolve().parent / "data" / "saebench" / f"{EVAL_TYPE}.schema.json"
+
+def validate_saebench(path: str | Path) -> dict:
+    "The SAEBench file at `path`, checked against `schema_path()`; a `SaeprobeError` naming the first violation."
+    import jsonschema
+    d = json.loads(Path(path).read_text())
+    try: jsonschema.validate(d, json.loads(schema_path().read_text()))
+    except jsonschema.ValidationError as e:
+        where = "/".join(map(str, e.absolute_path)) or "(top level)"
+        raise SaeprobeError(f"{path} is not a valid SAEBench {EVAL_TYPE} file: at {where}: {e.message}") from None
+    return d

@@ -145,6 +145,7 @@ def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank
                 agreement=float(1 - dis.mean()), baseline_C=C, latent=one[0], k=len(top), model=cfg.model, sae=cfg.sae_name)
     return dict(metrics=metrics, examples=examples, info=info)
 
+# %% ../nbs/13_studies.ipynb #c010x1
 def fig_cola(metrics: pd.DataFrame, agreement: float):
     "Grouped bars of test accuracy (and AUC) per condition; an 'Original labels' reference bar = agreement with them."
     import matplotlib.pyplot as plt
@@ -177,6 +178,7 @@ def final_tokens(tokenizer, prompts: Sequence[str]) -> list[str]:
     from saeprobe.activations import tokenize
     return [tokenizer.convert_ids_to_tokens(ids[-1]) for ids in tokenize(tokenizer, prompts, 1024)]
 
+# %% ../nbs/13_studies.ipynb #c014x1
 def aimade_study(cfg: RunConfig, lm=None, n_latents: int = 3, min_count: int = 100, dataset: str = AIMADE,
                  ranking: str = "raw", seed: int = 42) -> dict:
     """Top latents by |mean difference| with their activation by class, final-token counts by class, and the
@@ -205,6 +207,7 @@ def aimade_study(cfg: RunConfig, lm=None, n_latents: int = 3, min_count: int = 1
     return dict(latents=pd.DataFrame(lat), activations=pd.concat(acts, ignore_index=True), final_tokens=counts,
                 probe=probe, probe_metrics=dict(test, C=C, val_auc=val))
 
+# %% ../nbs/13_studies.ipynb #c014x2
 def token_projection(lm, layer: int, w: np.ndarray, text="debian", n_tokens: int = 50_000, ctx_len: int = 256,
                      batch_size: int = 16, min_count: int = 10, top: int = 10, progress: bool = True) -> pd.DataFrame:
     """Mean of `w · h` over every occurrence of every token in `text` (h = residual stream after block `layer`,
@@ -233,6 +236,7 @@ def token_projection(lm, layer: int, w: np.ndarray, text="debian", n_tokens: int
     return pd.DataFrame(dict(token=lm.tokenizer.convert_ids_to_tokens(keep[o].tolist()), mean_projection=mean[o],
                              count=cnt[keep[o]])).assign(n_tokens=n, n_unique=int((cnt > 0).sum()))
 
+# %% ../nbs/13_studies.ipynb #c014x3
 def fig_aimade(res: dict):
     "Activation by class of the top latents, and final-token counts by class."
     import matplotlib.pyplot as plt

@@ -137,6 +137,7 @@ def sae_shape(spec: str) -> dict:
     sae = load_sae(spec)
     return dict(d_in=int(sae.cfg.d_in), d_sae=int(sae.cfg.d_sae), hook=getattr(sae.cfg.metadata, "hook_name", None))
 
+# %% ../nbs/08b_sweep.ipynb #c104s1
 def plan_sweep(sc: SweepConfig) -> list[RunConfig]:
     """One `RunConfig` per (regime, model, layer, SAE) of the grid. Each SAE is paired with the (model, layer) its hook
     and `d_in` fit (`layers` empty: its own layer); an SAE that fits none, a k beyond an SAE's width, a layer outside
@@ -223,6 +224,7 @@ def encode_task(cfg: RunConfig, parts: list, progress: bool = False) -> tuple[li
         return [dict(dataset=d, ood=o, status="failed", error=why, seconds=0.0) for d, o in parts], None
     return extract_parts(cfg, parts, sae, progress=progress, latents=True, keep_going=True), sae_dict
 
+# %% ../nbs/08b_sweep.ipynb #c106s1
 def probe_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, force: bool = False) -> tuple[str, float, str]:
     "Task `baselines` / `sae_probes` (`run.run_task`) and the node it ran on: (status, seconds, node)."
     status, secs = run_task(cfg, dataset, method, n_threads, force)
@@ -248,6 +250,7 @@ class TaskReport:
         "One line per failed task: which and why."
         return [f"failed {f['kind']} task {f['task']}: {f['error']}" for f in self.failed]
 
+# %% ../nbs/08b_sweep.ipynb #c107s1
 def _what(cfg: RunConfig, dataset: str, method: str | None = None, ood: bool = False) -> str:
     sae = f" sae={cfg.sae_name}" if method in (None, "sae") and cfg.sae else ""
     return (f"{model_name(cfg.model)} layer {cfg.layer}{sae} {dataset}{'__ood' if ood else ''}"
@@ -341,6 +344,7 @@ def keep_loopback(ray) -> None:
     from ray._private import services
     if hasattr(services, "resolve_ip_for_localhost"): services.resolve_ip_for_localhost = lambda host: host
 
+# %% ../nbs/08b_sweep.ipynb #c109s1
 def ray_connect(address: str = "local", num_cpus: int | None = None):
     """Connect to Ray: 'auto' joins the cluster running on this machine (`ray start`), 'local' starts a private one
     (loopback only, stopped at the end), HOST:PORT joins that head. An address that does not answer is a one-line
@@ -367,6 +371,7 @@ def ray_connect(address: str = "local", num_cpus: int | None = None):
                             "`ray start --head` or use --ray-address local") from None
     return ray
 
+# %% ../nbs/08b_sweep.ipynb #c109s2
 class RayRunner:
     """Tasks on a Ray cluster: extraction and encoding ask for a GPU when the model's device is CUDA, probe tasks for
     one CPU. Arrays move through the shared cache folder (`--cache-dir`, which every node must see at the same path):

@@ -37,6 +37,7 @@ def debian_corpus(dest: Path | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
+# %% ../nbs/03a_train_sae.ipynb #c005x1
 def _chunks(text: str, sep: str, min_chars: int = 40, max_chars: int = 2000) -> Iterator[str]:
     buf = ""
     for part in text.split(sep):
@@ -47,6 +48,7 @@ def _chunks(text: str, sep: str, min_chars: int = 40, max_chars: int = 2000) -> 
             yield buf[:max_chars]; buf = ""
     if len(buf) >= min_chars: yield buf[:max_chars]
 
+# %% ../nbs/03a_train_sae.ipynb #c005x2
 def _debian_documents(dest: Path) -> dict[str, list[str]]:
     root = Path(dest) / "root" / "usr" / "share"
     fort = [p for p in (root / "games" / "fortunes").glob("*") if p.is_file() and not p.suffix and not p.is_symlink()]
@@ -57,6 +59,7 @@ def _debian_documents(dest: Path) -> dict[str, list[str]]:
                            for c in _chunks(p.read_text(errors="replace"), "\n\n")]}
     return docs
 
+# %% ../nbs/03a_train_sae.ipynb #c005x3
 def iter_documents(source: str | Path | Sequence[str], seed: int = 0) -> Iterator[str]:
     "Documents from `source` (see above), in a seeded order that interleaves sub-sources."
     rng = random.Random(seed)
@@ -133,6 +136,7 @@ def _sae_config(arch: str, d_in: int, d_sae: int, k: int, l1: float, hook: str, 
 SAE_ARCHS = ("topk", "batchtopk", "matryoshka", "jumprelu", "standard", "gated")   # sae-lens training architectures
 K_ARCHS = ("topk", "batchtopk", "matryoshka", "jumprelu")   # sparsity set by k (L0 target); the others by `l1`
 
+# %% ../nbs/03a_train_sae.ipynb #c010x1
 def train_sae(acts: np.ndarray, *, hook: str, model: str, arch: str = "topk", d_sae: int = 4096, k: int = 32,
               l1: float = 5.0, epochs: float = 1.0, batch_size: int = 1024, lr: float = 4e-4, seed: int = 0):
     "Train a sae-lens SAE on `acts` [n, d_in]; returns the trained sae-lens training SAE."
@@ -161,6 +165,7 @@ def train_sae(acts: np.ndarray, *, hook: str, model: str, arch: str = "topk", d_
     trainer.activation_scaler.scaling_factor = scale
     return trainer.fit()
 
+# %% ../nbs/03a_train_sae.ipynb #c010x2
 def sae_stats(sae, acts: np.ndarray, batch: int = 4096) -> dict:
     "FVU, mean L0 and dead-latent count of `sae` on `acts` (held-out activations)."
     import torch

@@ -8,7 +8,7 @@ import functools, math
 from types import SimpleNamespace
 import numpy as np
 from ..core import SaeprobeError, unknown
-from .common import (get_device, features_dtype, grid_log2, default_xgb_impl, auc_rows, auc_sklearn,
+from .common import (get_device, features_dtype, grid_log2, default_xgb_impl, auc_rows, auc_sklearn, standardize,
                                      cv_scores, first_best)
 
 # %% auto #0
@@ -92,6 +92,7 @@ def _setulb_state(n: int, m: int) -> dict:
                 iwa=np.zeros(3 * n, np.int32), task=np.zeros(2, np.int32), ln_task=np.zeros(2, np.int32),
                 lsave=np.zeros(4, np.int32), isave=np.zeros(44, np.int32), dsave=np.zeros(29), nit=0, nfev=0)
 
+# %% ../../nbs/04a_engine.ipynb #c014bx1
 def lbfgsb_batch(fg, x0, max_iter: int = 1000, gtol: float = 1e-4, ftol: float = 64 * np.finfo(float).eps,
                  m: int = 10, maxls: int = 50, gnorm=None):
     """Minimise B problems with scipy's own L-BFGS-B at sklearn's `LogisticRegression(solver="lbfgs")` settings.
@@ -129,6 +130,7 @@ def lbfgsb_batch(fg, x0, max_iter: int = 1000, gtol: float = 1e-4, ftol: float =
         todo = want
     return X, np.array([s["nit"] for s in st])
 
+# %% ../../nbs/04a_engine.ipynb #c014bx2
 def _ops(dev, low: bool, lib: str | None = None):
     """The array operations `lbfgs_l2`'s objective uses, from NumPy (`lib="numpy"`, the default on a CPU) or torch
     (the default on a GPU): `lo` the features' float dtype, `hi` float64. One objective call is a few dozen
@@ -148,6 +150,7 @@ def _ops(dev, low: bool, lib: str | None = None):
                            atleast=lambda a, v: torch.clamp(a, min=v),
                            empty=lambda shape, dt: torch.empty(shape, dtype=dt, device=dev), host=lambda a: a.double().cpu().numpy())
 
+# %% ../../nbs/04a_engine.ipynb #c014bx3
 def _l2_objective(A, y, M, lam, cols, promote: bool, o):
     """`fg(idx, W) -> (f, G)` of `lbfgs_l2`: sklearn's objective and gradient for problems `idx` at `W` (k, r + 1)
     (weights, then the intercept), computed with the operations `o` (`_ops`) in `o.lo`, as sklearn computes them."""
@@ -173,6 +176,7 @@ def _l2_objective(A, y, M, lam, cols, promote: bool, o):
         return o.host(f), o.host(G)
     return fg
 
+# %% ../../nbs/04a_engine.ipynb #c014bx4
 def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, promote: bool = True, device=None,
              impl: str | None = None):
     """sklearn's `LogisticRegression(C, max_iter, tol)` (lbfgs) for a batch of B problems on the rows of `X` (n, d):
@@ -269,11 +273,13 @@ def decision(X, w, c, dtype):
     for b in range(w.shape[0]): out[b] = X @ np.ascontiguousarray(w[b]) + c[b]
     return out
 
+# %% ../../nbs/04a_engine.ipynb #c019x1
 def proba(S, dtype):
     "sklearn's `predict_proba[:, 1]` from decision scores: expit in the features' dtype (float32 saturates at 1 for S ≳ 17)."
     from scipy.special import expit
     return expit(np.asarray(S, dtype=dtype))
 
+# %% ../../nbs/04a_engine.ipynb #c019x2
 def _fold_proba(X, w, c, where, shape, splits, dtype) -> np.ndarray:
     """Validation probabilities `S` (*shape, n) of problems `w` (B, d), `c` (B,): problem b, at `where[b]` =
     (candidate, fold f), scored on fold f's validation rows only, `X[va]`, as sklearn's `predict_proba(X[va])` is: a
@@ -286,6 +292,7 @@ def _fold_proba(X, w, c, where, shape, splits, dtype) -> np.ndarray:
         S[where[bs, 0][:, None], f, va[None, :]] = proba(decision(X[va], w[bs], c[bs], dtype), dtype)
     return S
 
+# %% ../../nbs/04a_engine.ipynb #c019x3
 def _cv_select(solve, cands, X, y, splits, dtype):
     """The paper's search over `cands` (C values, numbers of components) for a logistic model: one batch
     `solve(M, cand) -> (w (B, d), c (B,))` over every (candidate, fold) — `M` (B, n) the training-row masks,
@@ -306,6 +313,7 @@ def _cv_select(solve, cands, X, y, splits, dtype):
 def _check_solver(solver):
     if solver not in L2_SOLVERS: raise unknown("L2 solver", solver, L2_SOLVERS)
 
+# %% ../../nbs/04a_engine.ipynb #c019x4
 def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
                 gtol: float | None = 1e-4, solver: str | None = None):
     """Paper's `find_best_reg` batched: (best mean val AUC or None, chosen C, test scores, train scores), scores being
@@ -363,12 +371,6 @@ def weighted_f1(y_true, y_pred) -> float:
     return float(np.average(f, weights=ts.astype(np.float64)))
 
 # %% ../../nbs/04a_engine.ipynb #c022
-def _standardize(X_train, X_test):
-    "sklearn's `StandardScaler` (population std; constant columns keep scale 1)."
-    X_train = np.asarray(X_train, dtype=np.float64); X_test = np.asarray(X_test, dtype=np.float64)
-    mu = X_train.mean(0); sd = X_train.std(0); sd[sd == 0] = 1.0
-    return (X_train - mu) / sd, (X_test - mu) / sd
-
 def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=L1_MAX_ITER,
                 solver: str | None = None):
     "`find_best_reg` on the batched engine: (test_auc, test_acc, test_f1, val_auc, C or None)."
@@ -377,6 +379,7 @@ def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", devi
     if val is None: val = float(auc_rows(proba(train, dt), y_train)[0])
     return (*scores_metrics(test, y_test, dt), val, None if splits is None else C)
 
+# %% ../../nbs/04a_engine.ipynb #c022x1
 def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str = "lbfgs", seed: int = 42):
     """`find_best_pcareg` on the batched engine: one batch of L2 (C = 1) fits for every (number of components, fold).
     `solver="lbfgs"` (default) is the paper's computation: its standardisation and its PCA — sklearn's own
@@ -391,15 +394,14 @@ def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str 
     cands = [int(c) for c in grid_log2(m)] if splits is not None else [m]
     if solver == "lbfgs":
         from sklearn.decomposition import PCA
-        from sklearn.preprocessing import StandardScaler
-        sc = StandardScaler().fit(X_train); Xs = sc.transform(X_train)
+        Xs, Xt = standardize(X_train, X_test)
         pca = PCA(n_components=m, random_state=seed).fit(Xs)
-        P, Pt = pca.transform(Xs), pca.transform(sc.transform(X_test))
+        P, Pt = pca.transform(Xs), pca.transform(Xt)
         def solve(M, cs):  # one problem per row of M, using the first cs[b] components
             cols = np.arange(m)[None] < np.asarray(cs)[:, None]
             return lbfgs_l2(P.astype(dt), y, M, 1.0 / M.sum(1), cols=cols, promote=False, device=dev)[:2]
     else:
-        Xs, Xt = _standardize(X_train, X_test)
+        Xs, Xt = standardize(X_train, X_test, "float64")
         mu, W, e = principal_basis(Xs, dev)
         r = min(m, len(e)); W, e = W[:, :r], e[:r]
         A = (_t(Xs, dev) - mu) @ W; At = (_t(Xt, dev) - mu) @ W; yt = _t(y, dev)
@@ -413,6 +415,7 @@ def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str 
     if val is None: val = float(auc_rows(proba(decision(P, w, b, dt), dt), y)[0])
     return (*scores_metrics(decision(Pt, w, b, dt)[0], y_test, dt), val, int(c))
 
+# %% ../../nbs/04a_engine.ipynb #c022x2
 def nearest(D, kmax: int):
     """Column indices (q, kmax) of the `kmax` smallest entries of each row of `D` (a torch tensor), by value and then
     by column index: the order of a stable sort, in which sklearn's brute-force neighbours come on ties. Without
@@ -428,6 +431,7 @@ def nearest(D, kmax: int):
     if tie.any(): idx[tie] = torch.sort(D[tie], dim=1, stable=True).indices[:, :kmax]
     return idx
 
+# %% ../../nbs/04a_engine.ipynb #c022x3
 def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
     """`find_best_knn` on the batched engine: the distances of the validation rows to the training rows once, and
     every k and fold read from one neighbour ordering per row; the test rows' `k` neighbours on a CPU by sklearn's
@@ -435,8 +439,7 @@ def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
     distances there."""
     import torch
     dev = get_device(device); y = np.asarray(y_train); n = len(y)
-    X64 = np.asarray(X_train, dtype=np.float64); mu = X64.mean(0); sd = X64.std(0); sd[sd == 0] = 1.0
-    Xs = (X64 - mu) / sd                                              # sklearn's StandardScaler, as `_standardize`
+    Xs, T = standardize(X_train, X_test, "float64")
     # distances by NumPy on a CPU (its float64 gemm: 2x torch's here, 640 x 1024 x 640 in 11 ms against 22 ms)
     cpu = dev.type == "cpu"
     A = Xs if cpu else _t(Xs, dev)
@@ -460,14 +463,14 @@ def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
         scores = cv_scores(S, y, splits); i = first_best(scores); k, val = ks[i], float(scores[i])
     if cpu:
         from sklearn.neighbors import KNeighborsClassifier
-        T = (np.asarray(X_test, dtype=np.float64) - mu) / sd
         test = KNeighborsClassifier(n_neighbors=k).fit(Xs, y).predict_proba(T)[:, 1]
-    else: test = proba(sqdist(_t((np.asarray(X_test, dtype=np.float64) - mu) / sd, dev), A), y, [k])[0]
+    else: test = proba(sqdist(_t(T, dev), A), y, [k])[0]
     if val is None: val = float(auc_rows(proba(sqdist(A, A), y, [k]), y)[0])
     return (*scores_metrics(test - 0.5, y_test), val, int(k))          # predict: class 1 when the vote share > 1/2
 
 XGB_IMPLS = ("compiled", "library")
 
+# %% ../../nbs/04a_engine.ipynb #c022x4
 def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_threads: int = 0, impl: str | None = None):
     """`find_best_xgboost` with one quantised matrix per fold shared by all configurations, (configuration, fold)
     fits run concurrently on `n_threads` threads (0: every core). `impl="compiled"` (default) grows the trees with
@@ -479,7 +482,7 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     if impl is None:
         impl = default_xgb_impl()
     if impl not in XGB_IMPLS: raise SaeprobeError(f"unknown XGBoost impl {impl!r}; valid: {XGB_IMPLS}")
-    Xs, Xt = _standardize(X_train, X_test); y = np.asarray(y_train)
+    Xs, Xt = standardize(X_train, X_test, "float64"); y = np.asarray(y_train)
     n_threads = n_threads or os.cpu_count() or 1
     # folds whose training rows hold one class are not trained: cv_scores scores them without reading S
     two = [f for f, (tr, _) in enumerate(splits) if len(np.unique(y[tr])) == 2]
@@ -513,9 +516,8 @@ def fast_mlp(X_train, y_train, X_test, y_test, splits, configs, seed: int = 42):
     one class scores `ONE_CLASS_FOLD_AUC`, the protocol's rule), the first best configuration refit on all training rows.
     `splits=None` (n ≤ 3): the paper's default model `(32,)` (sklearn's default learning rate and alpha, Python
     floats), validation AUC on the training rows. Returns (test_auc, test_acc, test_f1, val_auc, config index or None)."""
-    from sklearn.preprocessing import StandardScaler
     from saeprobe.engine.mlp import mlp_fit
-    sc = StandardScaler().fit(X_train); Xs, Xt = sc.transform(X_train), sc.transform(X_test); y = np.asarray(y_train)
+    Xs, Xt = standardize(X_train, X_test); y = np.asarray(y_train)
     fit = lambda cfg, rows: mlp_fit(Xs[rows], y[rows], cfg["hidden_layer_sizes"], cfg["learning_rate_init"], cfg["alpha"],
                                     seed, max_iter=1000)
     if splits is None:

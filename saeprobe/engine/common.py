@@ -9,9 +9,9 @@ import numpy as np
 from ..core import SaeprobeError, unknown
 
 # %% auto #0
-__all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'ONE_CLASS_FOLD_AUC', 'get_device', 'port_mismatch', 'require_port',
-           'port_verified', 'default_xgb_impl', 'features_dtype', 'grid_log2', 'auc_rows', 'auc_sklearn', 'cv_scores',
-           'first_best']
+__all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'STANDARDIZE', 'ONE_CLASS_FOLD_AUC', 'get_device', 'port_mismatch',
+           'require_port', 'port_verified', 'default_xgb_impl', 'features_dtype', 'grid_log2', 'standardize',
+           'auc_rows', 'auc_sklearn', 'cv_scores', 'first_best']
 
 # %% ../../nbs/04g_common.ipynb #m005
 def get_device(device: str | None = None):
@@ -82,6 +82,20 @@ def features_dtype(X):
 def grid_log2(m: int) -> np.ndarray:
     "The paper's PCA-dimension and kNN-k grid: up to 10 log2-spaced integers from 1 to `m` (shared by both engines)."
     return np.unique(np.logspace(0, np.log2(m), num=10, base=2, dtype=int))
+
+# %% ../../nbs/04g_common.ipynb #m012s
+STANDARDIZE = ("sklearn", "float64")
+
+def standardize(X_train, X_test, like: str = "sklearn"):
+    "(train, test) standardised by the training rows' mean and population std: `StandardScaler`'s (`like='sklearn'`) or the same formula in float64 (`'float64'`)."
+    if like == "sklearn":
+        from sklearn.preprocessing import StandardScaler
+        sc = StandardScaler().fit(X_train)
+        return sc.transform(X_train), sc.transform(X_test)
+    if like != "float64": raise ValueError(f"unknown standardisation {like!r}; valid: {STANDARDIZE}")
+    X_train = np.asarray(X_train, dtype=np.float64); X_test = np.asarray(X_test, dtype=np.float64)
+    mu = X_train.mean(0); sd = X_train.std(0); sd[sd == 0] = 1.0
+    return (X_train - mu) / sd, (X_test - mu) / sd
 
 # %% ../../nbs/04g_common.ipynb #m014
 ONE_CLASS_FOLD_AUC = 0.5   # the score of a fold whose training rows hold one class (not fitted), the paper's

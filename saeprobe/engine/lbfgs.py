@@ -27,6 +27,7 @@ def _cubic(f0, f1, st0, st1, d0, d1, flip, clamp):
     gamma = s * math.sqrt(max(0.0, q) if clamp else q)
     return theta, -gamma if flip else gamma
 
+# %% ../../nbs/04e_lbfgs.ipynb #eac725bcx1
 @numba.njit(cache=True)
 def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     "MINPACK-2's `dcstep` (scipy's `_dcsrch.dcstep`): a safeguarded cubic / quadratic step of the line search."
@@ -73,6 +74,7 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
         stx = stp; fx = fp; dx = dp
     return stx, fx, dx, sty, fy, dy, stpf, brackt
 
+# %% ../../nbs/04e_lbfgs.ipynb #eac725bcx2
 @numba.njit(cache=True)
 def _dcsrch(f, g, stp, start, ls, li):
     """MINPACK-2's `dcsrch` (scipy's `_dcsrch.DCSRCH._iterate`) with its state in `ls` (floats) and `li` (stage,
@@ -129,12 +131,14 @@ def _dot4(w, A, i):
         wj = w[j]; s0 += A[i, j] * wj; s1 += A[i + 1, j] * wj; s2 += A[i + 2, j] * wj; s3 += A[i + 3, j] * wj
     return s0, s1, s2, s3
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x1
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _axpy4(g, A, i, g0, g1, g2, g3):
     "g += the residuals g0..g3 times rows i..i+3 of A (one pass over g)."
     for j in range(g.shape[0]):
         g[j] += g0 * A[i, j] + g1 * A[i + 1, j] + g2 * A[i + 2, j] + g3 * A[i + 3, j]
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x2
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _dot4x2(w, v, A, i):
     "`_dot4` against w and against v in one pass over the rows (each loaded row serves both)."
@@ -145,6 +149,7 @@ def _dot4x2(w, v, A, i):
         t0 += a0 * vj; t1 += a1 * vj; t2 += a2 * vj; t3 += a3 * vj
     return s0, s1, s2, s3, t0, t1, t2, t3
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x3
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _axpy4x2(g, h, A, i, c, u, st):
     "`_axpy4` into g (residuals c[u:u+4]) and into h (c[u+st:u+st+4]) in one pass over the rows."
@@ -154,6 +159,7 @@ def _axpy4x2(g, h, A, i, c, u, st):
         g[j] += g0 * a0 + g1 * a1 + g2 * a2 + g3 * a3
         h[j] += h0 * a0 + h1 * a1 + h2 * a2 + h3 * a3
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x4
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _dot4x4(w, v, x, z, A, i):
     "`_dot4` against four weight vectors in one pass over the rows: 16 sums, 8 loads for 16 multiply-adds."
@@ -167,6 +173,7 @@ def _dot4x4(w, v, x, z, A, i):
         e0 += a0 * zj; e1 += a1 * zj; e2 += a2 * zj; e3 += a3 * zj
     return s0, s1, s2, s3, t0, t1, t2, t3, u0, u1, u2, u3, e0, e1, e2, e3
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x5
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _axpy4x4(g, h, o, p, A, i, c, u, st):
     "`_axpy4` into four gradients (residuals c[u:u+4], c[u+st:u+st+4], ...) in one pass over the rows."
@@ -189,6 +196,7 @@ _EP = (1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793
 _LP = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01, 2.222219843214978396e-01,
        1.818357216161805012e-01, 1.531383769920937332e-01, 1.479819860511658591e-01)
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x6
 @numba.njit(cache=True, error_model="numpy")
 def _row_losses(Z, Y, NB, L, LO, GP, KB):
     """sklearn's HalfBinomialLoss of the scores `Z[:L]` (in double from the raw score, stored in GP's dtype) into
@@ -222,6 +230,7 @@ def _row_losses(Z, Y, NB, L, LO, GP, KB):
 
 _CH = 32   # rows per step of the objective: their scores for four problems stay in cache until the gradients
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x7
 @numba.njit(cache=True, fastmath=_FM)
 def _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo):
     """sklearn's objective and gradient (float64 out, computed in A's dtype) of the problems `act[:k]` at their
@@ -322,6 +331,7 @@ def _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo):
             G[b, j] = v if cols[b, j] else 0.0
         G[b, r] = np.float64(gc[a])
 
+# %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x8
 @numba.njit(cache=True)
 def _gnorm(g, V, r, tol, bound):
     """L-BFGS-B's `max |g_j|`; in rotated coordinates (`V` (d, r) orthonormal, not empty) the same on `V·g`, which
@@ -370,6 +380,7 @@ def _direction(b, X, G, F, D, T, RG, Z, S, Y, RHO, col, head, theta, nit, ls, li
     for j in range(r1): X[b, j] = Z[b, j] if s == 1.0 else s * d[j] + T[b, j]
     return True
 
+# %% ../../nbs/04e_lbfgs.ipynb #b4ce09dex1
 @numba.njit(cache=True)
 def _lbfgs(A, y, M, nbl, lam, promote, cols, V, max_iter, tol, bound, m, maxls):
     """L-BFGS-B without bounds (see above) for every problem b (rows `M[b] != 0`, penalty `lam[b]`) from 0.

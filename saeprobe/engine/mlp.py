@@ -28,6 +28,7 @@ def _numpy_cblas() -> dict | None:
     except (ImportError, OSError, AttributeError):
         return None
 
+# %% ../../nbs/04c_mlp.ipynb #3c8b15e1x1
 @functools.lru_cache(maxsize=None)
 def numpy_blas() -> bool:
     """Whether this NumPy has its own CBLAS, which the compiled MLP needs (bit-equal products); on the first call its
@@ -47,6 +48,7 @@ _GEMV = {t: types.ExternalFunction(f"saeprobe_cblas_{c}gemv", types.void(_E, _E,
 _DOT = {t: types.ExternalFunction(f"saeprobe_cblas_{c}dot", f(_I, _P, _I, _P, _I)) for t, c, f in _FT}
 _RM, _CM, _NT, _TR = 101, 102, 111, 112   # CblasRowMajor, CblasColMajor, CblasNoTrans, CblasTrans
 
+# %% ../../nbs/04c_mlp.ipynb #3c8b15e1x2
 def matmul(A, B, ta, tb):
     """`op(A) @ op(B)` as NumPy's `matmul` computes it (same routine, same arguments, same library) for C-contiguous
     2-D float arrays of one dtype; `ta` / `tb`: use the transpose. Callable from numba-compiled code only."""
@@ -56,11 +58,13 @@ def vdot(a, b):
     "NumPy's `np.dot` of two contiguous 1-D float arrays (its `cblas_?dot` call). Numba-compiled code only."
     raise NotImplementedError("saeprobe.engine.mlp.vdot runs inside numba-compiled functions")
 
+# %% ../../nbs/04c_mlp.ipynb #3c8b15e1x3
 @overload(vdot, jit_options=dict(cache=True))
 def _vdot_impl(a, b):
     dot = _DOT[np.float32 if a.dtype == types.float32 else np.float64]
     return lambda a, b: dot(a.shape[0], a.ctypes.data, 1, b.ctypes.data, 1)
 
+# %% ../../nbs/04c_mlp.ipynb #3c8b15e1x4
 @overload(matmul, jit_options=dict(cache=True))
 def _matmul_impl(A, B, ta, tb):
     dt = np.float32 if A.dtype == types.float32 else np.float64
@@ -133,6 +137,7 @@ def _shuffle(a, key, pos):
             if j <= np.uint64(i): break
         t = a[i]; a[i] = a[j]; a[j] = t
 
+# %% ../../nbs/04c_mlp.ipynb #78852f7fx1
 @numba.njit(cache=True, error_model="numpy")
 def _forward(Xb, P, units, offs):
     "Activations of every layer for the rows `Xb` (a list, the input first): relu hidden layers, logistic output."
@@ -155,6 +160,7 @@ def _forward(Xb, P, units, offs):
         acts.append(Z)
     return acts
 
+# %% ../../nbs/04c_mlp.ipynb #78852f7fx2
 @numba.njit(cache=True, error_model="numpy")
 def _epochs(X, y, units, offs, P, M, V, G, idx, key, pos, n_ep, lrs, alpha, alpha_weak, tol, n_iter_no_change, max_iter, bs, st, best):
     """sklearn's `_fit_stochastic` (adam, no early stopping) for `n_ep` epochs, or until it stops; each epoch's
@@ -251,6 +257,7 @@ class MLPFit:
         X = np.ascontiguousarray(X, dtype=self.P.dtype)
         return _forward(X, self.P, self.units, self.offs)[-1][:, 0].copy()
 
+# %% ../../nbs/04c_mlp.ipynb #93f3f037x1
 @functools.lru_cache(maxsize=64)
 def _glorot(seed: int, units: tuple, dtype: str):
     """sklearn's initial weights (`_init_coef`: Glorot-uniform, bound √(6 / (fan_in + fan_out)) for relu, drawn by
@@ -265,6 +272,7 @@ def _glorot(seed: int, units: tuple, dtype: str):
     _, key, pos = rs.get_state()[:3]
     return np.concatenate(parts), np.array(offs, np.int64), np.array(key, dtype=np.uint32), int(pos)
 
+# %% ../../nbs/04c_mlp.ipynb #93f3f037x2
 def mlp_fit(X, y, hidden=(100,), learning_rate_init=0.001, alpha=0.0001, seed: int = 42, max_iter: int = 200,
             tol: float = 1e-4, n_iter_no_change: int = 10) -> MLPFit:
     """`MLPClassifier(hidden, learning_rate_init=..., alpha=..., random_state=seed, max_iter=...).fit(X, y)` (adam,

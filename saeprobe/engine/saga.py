@@ -25,6 +25,7 @@ def _pending(w, sg, cs, csp, s, k, zero):
         a = x - p1; b = -x - p1
         w[j] = (a if a > zero else zero) - (b if b > zero else zero)
 
+# %% ../../nbs/04b_saga.ipynb #s004x1
 @numba.njit(cache=True)
 def _saga(indptr, cols, vals, y, rows, nrows, ks, steps, betas, seeds, max_iter, tol, W, B, NIT):
     """sklearn's `sag` loop (`_sag_fast.pyx.tp`, saga with the L1 prox, binary log loss, unit sample weights) for
@@ -87,6 +88,7 @@ def _saga(indptr, cols, vals, y, rows, nrows, ks, steps, betas, seeds, max_iter,
             W[p, act[j]] = w[j]; pos[act[j]] = -1
         B[p] = icpt; NIT[p] = ep + 1
 
+# %% ../../nbs/04b_saga.ipynb #s004x2
 def saga_l1(X, y, problems, seed: int = 1, max_iter: int = 1000, tol: float = 1e-4):
     """sklearn's `LogisticRegression(C, penalty="l1", solver="saga", max_iter, tol, random_state=seed).fit`, bit for
     bit, for a list of `problems` (rows, k, C) on one matrix `X` (n, K), dense or scipy sparse: problem b fits rows

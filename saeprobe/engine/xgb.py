@@ -109,12 +109,14 @@ def _sigmoid(x):
     e = np.float32(math.exp(np.float32(min(-x, np.float32(88.7)))))
     return np.float32(np.float32(1.0) / np.float32(np.float32(e + np.float32(1.0)) + np.float32(1e-16)))
 
+# %% ../../nbs/04f_xgb.ipynb #c571c7e1x1
 @numba.njit(cache=True)
 def _side_gain(G, H, alpha, lam):
     "`CalcGainGivenWeight` without constraints: `ThresholdL1(G, α)² / (H + λ)` in double, returned as float32."
     t = max(abs(G) - alpha, 0.0)
     return np.float32(t * t / (H + lam))
 
+# %% ../../nbs/04f_xgb.ipynb #c571c7e1x2
 @numba.njit(cache=True)
 def _leaf(G, H, alpha, lam, mcw, eta):
     "`CalcWeight` (0 below `min_child_weight`) as float32, times the learning rate in float32."
@@ -122,6 +124,7 @@ def _leaf(G, H, alpha, lam, mcw, eta):
     t = max(abs(G) - alpha, 0.0)
     return np.float32(np.float32(-(t if G > 0 else -t) / (H + lam)) * eta)
 
+# %% ../../nbs/04f_xgb.ipynb #c571c7e1x3
 @numba.njit(cache=True)
 def _grow(bins, cuts, g, h, feats, max_depth, alpha, lam, mcw, eta,
           feat, thr, left, leaf, node_of):
