@@ -448,6 +448,7 @@ def run_sweep(sc: SweepConfig, progress: bool = True) -> dict:
     `results.parquet`, `manifest.json`, the SAEBench files of the normal regime and, with `figures`, the executed
     summary notebook and its figures into `sc.out_dir`. Returns {out, results, manifest, failed (lines)}."""
     if sc.executor == "ray": import_ray()              # before anything: a missing extra costs nothing
+    summary = template("sweep") if sc.figures else None   # (an installed package without the checkout: error now)
     cfgs = plan_sweep(sc)
     out = sc.out_dir.resolve(); out.mkdir(parents=True, exist_ok=True)
     check_seed_folder(sc, out)
@@ -463,7 +464,7 @@ def run_sweep(sc: SweepConfig, progress: bool = True) -> dict:
                          saebench=[str(p.relative_to(out)) for p in bench])
     if sc.figures and len(df):
         t = time.time()
-        execute(template("sweep"), out, dict(results=str(out / "results.parquet"), out=str(out),
+        execute(summary, out, dict(results=str(out / "results.parquet"), out=str(out),
                                              fig_dir=str(out / "figures")), progress=progress)
         man["timings"]["summary_s"] = round(time.time() - t, 2)
         atomic_write_json(out / "manifest.json", man)
