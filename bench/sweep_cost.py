@@ -8,7 +8,7 @@
 (`force`), so the ratios are the probe work a sweep saves and Ray's overhead. Prints a table and writes
 bench/sweep_cost_results.txt. Usage: python bench/sweep_cost.py [--jobs 2] [--n-tokens 100000] [--no-ray]
 """
-import argparse, json, os, sys, time
+import argparse, json, os, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent

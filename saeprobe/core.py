@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c001
 from __future__ import annotations
-import difflib, glob, hashlib, json, logging, os, platform, subprocess, sys, tempfile, uuid
+import difflib, functools, glob, hashlib, json, logging, os, platform, subprocess, sys, tempfile, uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
@@ -18,7 +18,7 @@ log = logging.getLogger("saeprobe")
 __all__ = ['log', 'COMPUTED', 'PROVENANCE_PACKAGES', 'PROGRESS_ENV', 'default_cache_dir', 'repo_root', 'canonical_json',
            'hash_json', 'hash_strings', 'file_sha256', 'sweep_stale_tmp', 'atomic_write', 'atomic_write_text',
            'atomic_write_json', 'CacheBusy', 'entry_lock', 'ArrayCache', 'package_versions', 'git_commit', 'provenance',
-           'SaeprobeError', 'unknown', 'check_finite', 'check_int', 'progress']
+           'SaeprobeError', 'error_line', 'unknown', 'check_finite', 'check_int', 'progress']
 
 # %% ../nbs/00_core.ipynb #c005
 def default_cache_dir() -> Path:
@@ -206,13 +206,15 @@ class ArrayCache:
 PROVENANCE_PACKAGES = ("saeprobe", "torch", "transformers", "sae-lens", "sae-probes", "scikit-learn", "xgboost",
                        "numpy", "scipy", "pandas", "pyarrow", "safetensors", "papermill")
 
+@functools.lru_cache(maxsize=None)
+def _version(name: str) -> str | None:
+    try: return metadata.version(name)
+    except metadata.PackageNotFoundError: return None
+
 def package_versions(names: Iterable[str] = PROVENANCE_PACKAGES) -> dict[str, str | None]:
-    "Installed versions of `names` (None when absent), without importing them."
-    out = {}
-    for n in names:
-        try: out[n] = metadata.version(n)
-        except metadata.PackageNotFoundError: out[n] = None
-    return out
+    """Installed versions of `names` (None when absent), without importing them; read once per process (releases do
+    not change while it runs, and every probe task's key holds them)."""
+    return {n: _version(n) for n in names}
 
 def git_commit(path: Path | None = None) -> str | None:
     "The git commit of the checkout at `path` (default: this package's repo), with `+dirty` if modified."
@@ -233,6 +235,10 @@ def provenance() -> dict:
 # %% ../nbs/00_core.ipynb #c020
 class SaeprobeError(ValueError):
     "Bad input to saeprobe: the message names the value and what would be valid."
+
+def error_line(e: BaseException) -> str:
+    "`Type: message`, first line only: how a task that failed alone is reported."
+    return f"{type(e).__name__}: {e}".splitlines()[0]
 
 def unknown(what: str, value: Any, valid: Iterable[str], n: int = 3) -> SaeprobeError:
     "An error for an unknown `value` of kind `what`, suggesting the closest valid names."

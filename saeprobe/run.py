@@ -8,7 +8,7 @@ import contextlib, json, os, shutil, tempfile, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import pandas as pd
-from .core import (CacheBusy, SaeprobeError, atomic_write, check_int, default_cache_dir, hash_json, log,
+from .core import (CacheBusy, SaeprobeError, atomic_write, check_int, default_cache_dir, error_line, hash_json, log,
                            package_versions, unknown)
 from .datasets import list_datasets, check_dataset, load_dataset
 from .activations import ModelRef, EMBEDDED_MODEL, EMBEDDED_LAYER, get_activations, hook_name, model_name
@@ -21,8 +21,9 @@ from .datasets import list_ood_datasets
 
 # %% auto #0
 __all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'TASK_KINDS', 'RunConfig', 'check_sae_fits', 'preflight', 'task_kind', 'features',
-           'probe_rows', 'run_dataset', 'read_unit', 'task_path', 'task_rows', 'run_task', 'probe_threads',
-           'watch_parent', 'check_seed_folder', 'extract_parts', 'parts_of', 'extract', 'make_smoke_fixtures']
+           'probe_rows', 'concat_rows', 'run_dataset', 'read_unit', 'task_path', 'task_rows', 'run_task',
+           'probe_threads', 'watch_parent', 'check_seed_folder', 'extract_parts', 'parts_of', 'extract',
+           'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
 PROBE_THREADS = 1   # BLAS / OpenMP threads per probe worker; hashed: sklearn's lbfgs results depend on it
@@ -216,12 +217,19 @@ def probe_rows(cfg: RunConfig, dataset: str, method: str, n_threads: int = 0) ->
     df["k"] = df["k"].astype("Int64")
     return df
 
-def run_dataset(cfg: RunConfig, dataset: str, n_threads: int = 0) -> pd.DataFrame:
-    "Every probe task of `cfg` on one dataset, one after the other, uncached (interactive use)."
+def concat_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    "Tables of task rows as one (the empty table with `RESULT_COLUMNS` for none), `k` as nullable integers."
     import warnings
+    if not parts: return pd.DataFrame(columns=RESULT_COLUMNS)
     with warnings.catch_warnings():   # a baseline's all-null `sae` and `latents` keep the object dtype: no news
         warnings.simplefilter("ignore", FutureWarning)
-        return pd.concat([probe_rows(cfg, dataset, m, n_threads) for m in cfg.methods], ignore_index=True)
+        df = pd.concat(parts, ignore_index=True)
+    df["k"] = df["k"].astype("Int64")
+    return df
+
+def run_dataset(cfg: RunConfig, dataset: str, n_threads: int = 0) -> pd.DataFrame:
+    "Every probe task of `cfg` on one dataset, one after the other, uncached (interactive use)."
+    return concat_rows([probe_rows(cfg, dataset, m, n_threads) for m in cfg.methods])
 
 # %% ../nbs/06_run.ipynb #c009
 def read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
@@ -236,24 +244,26 @@ def read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
     return df
 
 def task_path(cfg: RunConfig, method: str, dataset: str) -> Path:
-    "Cache file of the probe task (`method`, `dataset`) of `cfg`: `{cache}/tasks/{kind}/{hash}.parquet`."
+    "Cache file of the probe task (`method`, `dataset`) of `cfg`: `{cache}/tasks/{kind}/{hash}.parquet` (its stem is its key)."
     root = cfg.cache_path or default_cache_dir()
     return Path(root) / "tasks" / task_kind(method) / f"{cfg.task_hash(method, dataset)}.parquet"
 
 def task_rows(cfg: RunConfig, method: str, dataset: str) -> pd.DataFrame | None:
     "The cached rows of a probe task; None while it is not done."
-    return read_unit(task_path(cfg, method, dataset), cfg.task_hash(method, dataset))
+    p = task_path(cfg, method, dataset)
+    return read_unit(p, p.stem)
 
 # %% ../nbs/06_run.ipynb #c009s1
 def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, force: bool = False) -> tuple[str, float]:
     """Worker: one probe task, computed on one BLAS thread and written atomically to its cache file, unless a valid file
     is there (`force`: recomputed). Returns ('computed' or 'cached', seconds). `cfg` arrives validated: not checked again."""
-    if not force and task_rows(cfg, method, dataset) is not None: return "cached", 0.0
+    p = task_path(cfg, method, dataset)
+    if not force and read_unit(p, p.stem) is not None: return "cached", 0.0
     t = time.time()
     # one BLAS/OpenMP thread per worker: with one worker per core, default thread pools oversubscribe the cores and
     # sklearn's lbfgs fits crawl (bench/worker_threads.py). XGBoost (own threads) gets the worker's share of the cores.
     with probe_threads(): df = probe_rows(cfg, dataset, method, n_threads)
-    atomic_write(task_path(cfg, method, dataset), lambda p: df.to_parquet(p, index=False))
+    atomic_write(p, lambda tmp: df.to_parquet(tmp, index=False))
     return "computed", round(time.time() - t, 2)
 
 @contextlib.contextmanager
@@ -311,7 +321,7 @@ def extract_parts(cfg: RunConfig, parts: list[tuple[str, bool]], sae=None, force
         except CacheBusy: raise
         except Exception as e:
             if not keep_going: raise
-            rec.update(status="failed", error=f"{type(e).__name__}: {e}".splitlines()[0])
+            rec.update(status="failed", error=error_line(e))
         out.append(dict(rec, seconds=round(time.time() - t, 2)))
     with tqdm(total=len(parts), desc=desc or ("encode" if latents else "extract"), disable=not progress) as bar:
         for d, ood in parts:

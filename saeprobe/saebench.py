@@ -7,7 +7,6 @@ from __future__ import annotations
 import json, time, uuid
 from pathlib import Path
 from typing import Sequence
-import numpy as np
 import pandas as pd
 from .core import SaeprobeError, atomic_write_json, package_versions
 from .activations import model_name

@@ -4,25 +4,25 @@
 
 # %% ../nbs/08b_sweep.ipynb #c001
 from __future__ import annotations
-import json, os, re, socket, sys, time, warnings
+import json, os, re, socket, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 from typing import Sequence
 import pandas as pd
-from .core import SaeprobeError, atomic_write, atomic_write_json, hash_json, log, provenance, unknown
+from .core import SaeprobeError, atomic_write, atomic_write_json, error_line, hash_json, provenance, unknown
 from .activations import hook_name, model_name, model_shape
 from .sae import SAERef, sae_config, load_sae
-from .run import (RESULT_COLUMNS, TASK_KINDS, RunConfig, check_sae_fits, check_seed_folder, extract_parts,
+from .run import (TASK_KINDS, RunConfig, check_sae_fits, check_seed_folder, concat_rows, extract_parts,
                           parts_of, preflight, run_task, task_kind, task_rows, watch_parent)
-from .pipeline import DEFAULT_SEED, PROFILES, config_for, default_methods, execute, template
+from .pipeline import DEFAULT_SEED, PROFILES, config_for, execute, seed_suffix, template
 from .regimes import REGIMES
 from .saebench import write_saebench
 
 # %% auto #0
 __all__ = ['EXECUTORS', 'RAY_EXTRA', 'SweepConfig', 'sweep_config', 'select_saes', 'sae_shape', 'plan_sweep', 'feature_groups',
-           'probe_tasks', 'extract_task', 'encode_task', 'probe_task', 'node_name', 'TaskReport', 'execute_tasks',
-           'LocalRunner', 'import_ray', 'keep_loopback', 'ray_connect', 'RayRunner', 'collect_results', 'sweep_hash',
-           'write_manifest', 'make_runner', 'run_sweep', 'run']
+           'probe_tasks', 'failed_parts', 'extract_task', 'encode_task', 'probe_task', 'node_name', 'TaskReport',
+           'execute_tasks', 'LocalRunner', 'import_ray', 'keep_loopback', 'ray_connect', 'RayRunner', 'collect_results',
+           'sweep_hash', 'write_manifest', 'make_runner', 'run_sweep', 'run']
 
 # %% ../nbs/08b_sweep.ipynb #c101
 EXECUTORS = ("local", "ray")
@@ -71,7 +71,7 @@ class SweepConfig:
     def to_dict(self) -> dict: return asdict(self)
     @property
     def out_dir(self) -> Path:
-        return Path(self.out) if self.out else Path("results") / f"sweep-{self.profile}{'' if self.seed == DEFAULT_SEED else f'-seed{self.seed}'}"
+        return Path(self.out) if self.out else Path("results") / f"sweep-{self.profile}{seed_suffix(self.seed)}"
 
 # %% ../nbs/08b_sweep.ipynb #c102
 def _check_type(name: str, value, typ: str, where: str):
@@ -142,12 +142,11 @@ def plan_sweep(sc: SweepConfig) -> list[RunConfig]:
     """One `RunConfig` per (regime, model, layer, SAE) of the grid. Each SAE is paired with the (model, layer) its hook
     and `d_in` fit (`layers` empty: its own layer); an SAE that fits none, a k beyond an SAE's width, a layer outside
     a model: one-line errors, here, before any work. A (model, layer) given with no SAE fitting it gets baselines."""
+    default = config_for(sc.profile, cache_dir=sc.cache_dir)[0]     # the profile's model, layer and SAE
     saes = list(sc.saes) + (select_saes(sc.sae_regex, sc.sae_block) if sc.sae_regex else [])
     if saes == ["none"]: saes = []
-    elif not saes:                                         # the profile's SAE
-        saes = [config_for(sc.profile, cache_dir=sc.cache_dir)[0].sae]
+    elif not saes: saes = [default.sae]
     if len(set(saes)) != len(saes): raise SaeprobeError(f"SAEs {saes} name one twice; give each once")
-    default = config_for(sc.profile, cache_dir=sc.cache_dir)[0]
     models = list(sc.models) or [default.model]
     shapes = {m: model_shape(m) for m in models}
     pairs = {(m, l): [] for m in models for l in sc.layers}  # explicit layers: baselines even where no SAE fits
@@ -208,6 +207,10 @@ def probe_tasks(cfgs: Sequence[RunConfig]) -> list[tuple[RunConfig, str, str]]:
     return out
 
 # %% ../nbs/08b_sweep.ipynb #c106
+def failed_parts(parts: list, why: str) -> list[dict]:
+    "The records of feature `parts` that all failed for one reason (their model or SAE did not load, their task died)."
+    return [dict(dataset=d, ood=o, status="failed", error=why, seconds=0.0) for d, o in parts]
+
 def extract_task(cfg: RunConfig, parts: list, force: bool = False, progress: bool = False) -> list[dict]:
     "Task `extract`: the activations of `parts` for `cfg`'s (model, layer), the model loaded once. One record per part."
     return extract_parts(cfg, parts, force=force, progress=progress, latents=False, keep_going=True)
@@ -220,8 +223,7 @@ def encode_task(cfg: RunConfig, parts: list, progress: bool = False) -> tuple[li
         check_sae_fits(cfg, sae.cfg.d_in, sae.cfg.d_sae, getattr(sae.cfg.metadata, "hook_name", None), None)
         sae_dict = json.loads(json.dumps(sae.cfg.to_dict(), default=str))
     except Exception as e:
-        why = f"{type(e).__name__}: {e}".splitlines()[0]
-        return [dict(dataset=d, ood=o, status="failed", error=why, seconds=0.0) for d, o in parts], None
+        return failed_parts(parts, error_line(e)), None
     return extract_parts(cfg, parts, sae, progress=progress, latents=True, keep_going=True), sae_dict
 
 # %% ../nbs/08b_sweep.ipynb #c106s1
@@ -256,10 +258,10 @@ def _what(cfg: RunConfig, dataset: str, method: str | None = None, ood: bool = F
     return (f"{model_name(cfg.model)} layer {cfg.layer}{sae} {dataset}{'__ood' if ood else ''}"
             + (f" {cfg.regime} seed {cfg.seed} {method}" if method else ""))
 
-def execute_tasks(cfgs: Sequence[RunConfig], runner, force: bool = False, progress: bool = True) -> TaskReport:
+def execute_tasks(cfgs: Sequence[RunConfig], tasks: list, runner, force: bool = False, progress: bool = True) -> TaskReport:
     """Run every task of `cfgs` on `runner` (`LocalRunner` or `RayRunner`): extraction per (model, layer), encoding per
-    SAE, then the probe tasks, each probe task once. A failed task fails alone: what depends on it is skipped and
-    reported failed with the reason; the others run."""
+    SAE, then the probe tasks `tasks` (`probe_tasks(cfgs)`, listed once by the caller). A failed task fails alone: what
+    depends on it is skipped and reported failed with the reason; the others run."""
     report, bad = TaskReport(), {}
     ext, enc = feature_groups(cfgs)
     t = time.time()
@@ -275,7 +277,7 @@ def execute_tasks(cfgs: Sequence[RunConfig], runner, force: bool = False, progre
             if r["status"] == "failed": bad[(cfg.sae,) + _extract_key(cfg), r["dataset"], r["ood"]] = f"its SAE latents failed ({r['error']})"
     report.timings["encode_s"] = round(time.time() - t, 2); t = time.time()
     todo = []
-    for cfg, d, m in probe_tasks(cfgs):
+    for cfg, d, m in tasks:
         keys = [_extract_key(cfg)] + ([(cfg.sae,) + _extract_key(cfg)] if m == "sae" else [])
         why = next((bad[k, d, o] for k in keys for _, o in parts_of(replace(cfg, datasets=(d,))) if (k, d, o) in bad), None)
         if why: report.add(task_kind(m), "failed", _what(cfg, d, m), why)
@@ -283,7 +285,7 @@ def execute_tasks(cfgs: Sequence[RunConfig], runner, force: bool = False, progre
     def done(i: int, result):
         cfg, d, m = todo[i]
         if isinstance(result, BaseException):
-            report.add(task_kind(m), "failed", _what(cfg, d, m), f"{type(result).__name__}: {result}".splitlines()[0])
+            report.add(task_kind(m), "failed", _what(cfg, d, m), error_line(result))
         else: report.add(task_kind(m), result[0], _what(cfg, d, m), node=result[2])
     runner.probes(todo, force, done, progress)
     report.timings["probes_s"] = round(time.time() - t, 2)
@@ -389,8 +391,7 @@ class RayRunner:
         for a, ref in zip(calls, refs):
             try: out.append(ray.get(ref))
             except Exception as e:      # the task's process died for good (retries spent): each of its parts failed
-                why = f"{type(e).__name__}: {str(e).splitlines()[0]}"
-                recs = [dict(dataset=d, ood=o, status="failed", error=why, seconds=0.0) for d, o in a[1]]
+                recs = failed_parts(a[1], error_line(e))
                 out.append((recs, None) if fn is encode_task else recs)
         return out
     def probes(self, todo: list, force: bool, done, progress: bool = True):
@@ -409,27 +410,20 @@ class RayRunner:
     def close(self): self.ray.shutdown()
 
 # %% ../nbs/08b_sweep.ipynb #c110
-def collect_results(cfgs: Sequence[RunConfig]) -> pd.DataFrame:
-    """The finished rows of `cfgs` from their task files, in plan order: each baseline row once per (model, layer,
-    dataset, regime, regime_value, method), `sae` null; the SAE probes' rows per SAE."""
-    parts = [df for c, d, m in probe_tasks(cfgs) if (df := task_rows(c, m, d)) is not None]
-    if not parts: return pd.DataFrame(columns=RESULT_COLUMNS)
-    with warnings.catch_warnings():   # a baseline's all-null `sae` and `latents` keep the object dtype: no news
-        warnings.simplefilter("ignore", FutureWarning)
-        df = pd.concat(parts, ignore_index=True)
-    df["k"] = df["k"].astype("Int64")
-    return df
+def collect_results(tasks: list) -> pd.DataFrame:
+    """The finished rows of the probe `tasks` (`probe_tasks(cfgs)`) from their task files, in plan order: each baseline
+    row once per (model, layer, dataset, regime, regime_value, method), `sae` null; the SAE probes' rows per SAE."""
+    return concat_rows([df for c, d, m in tasks if (df := task_rows(c, m, d)) is not None])
 
-def sweep_hash(cfgs: Sequence[RunConfig]) -> str:
-    "Hash of a sweep: of the keys of all its probe tasks (their order aside)."
-    return hash_json(sorted(c.task_hash(m, d) for c, d, m in probe_tasks(cfgs)))
+def sweep_hash(tasks: list) -> str:
+    "Hash of a sweep: of the keys of all its probe `tasks` (their order aside)."
+    return hash_json(sorted(c.task_hash(m, d) for c, d, m in tasks))
 
-def write_manifest(out: Path, config: dict, cfgs: Sequence[RunConfig], report: TaskReport, df: pd.DataFrame,
-                   **extra) -> dict:
+def write_manifest(out: Path, config: dict, tasks: list, report: TaskReport, df: pd.DataFrame, **extra) -> dict:
     "`{out}/manifest.json`: config, hash, provenance, task counts per kind, failures, nodes, timings, completeness."
-    datasets = sorted({d for c in cfgs for d in c.datasets})
+    datasets = sorted({d for _, d, _ in tasks})
     done = sorted(set(df["dataset"])) if len(df) else []
-    m = dict(config=config, config_hash=sweep_hash(cfgs), provenance=provenance(), tasks=report.tasks,
+    m = dict(config=config, config_hash=sweep_hash(tasks), provenance=provenance(), tasks=report.tasks,
              failed=report.failed, nodes=report.nodes, timings=report.timings, n_rows=len(df),
              datasets_done=len(done), datasets_total=len(datasets),
              complete=not report.failed and len(done) == len(datasets))
@@ -450,17 +444,18 @@ def run_sweep(sc: SweepConfig, progress: bool = True) -> dict:
     if sc.executor == "ray": import_ray()              # before anything: a missing extra costs nothing
     summary = template("sweep") if sc.figures else None   # (an installed package without the checkout: error now)
     cfgs = plan_sweep(sc)
+    tasks = probe_tasks(cfgs)
     out = sc.out_dir.resolve(); out.mkdir(parents=True, exist_ok=True)
     check_seed_folder(sc, out)
     t0 = time.time()
     runner = make_runner(sc.executor, sc.ray_address, sc.jobs, sc.device)
-    try: report = execute_tasks(cfgs, runner, force=sc.force, progress=progress)
+    try: report = execute_tasks(cfgs, tasks, runner, force=sc.force, progress=progress)
     finally: runner.close()
-    df = collect_results(cfgs)
+    df = collect_results(tasks)
     atomic_write(out / "results.parquet", lambda p: df.to_parquet(p, index=False))
     bench = write_saebench(df, cfgs, out, report.sae_cfgs)
     report.timings["total_s"] = round(time.time() - t0, 2)
-    man = write_manifest(out, sc.to_dict(), cfgs, report, df, executor=sc.executor,
+    man = write_manifest(out, sc.to_dict(), tasks, report, df, executor=sc.executor,
                          saebench=[str(p.relative_to(out)) for p in bench])
     if sc.figures and len(df):
         t = time.time()
@@ -477,12 +472,12 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     task raises after the others finished (the manifest lists every failure)."""
     preflight(cfg)
     out = Path(out); check_seed_folder(cfg, out); out.mkdir(parents=True, exist_ok=True)
-    t0 = time.time()
-    report = execute_tasks([cfg], LocalRunner(n_jobs), force=force, progress=progress)
+    t0, tasks = time.time(), probe_tasks([cfg])
+    report = execute_tasks([cfg], tasks, LocalRunner(n_jobs), force=force, progress=progress)
     report.timings["total_s"] = round(time.time() - t0, 2)
-    df = collect_results([cfg])
+    df = collect_results(tasks)
     atomic_write(out / "results.parquet", lambda p: df.to_parquet(p, index=False))
-    write_manifest(out, cfg.to_dict(), [cfg], report, df, config_hash=cfg.config_hash(), hashed_fields=cfg.hash_fields())
+    write_manifest(out, cfg.to_dict(), tasks, report, df, config_hash=cfg.config_hash(), hashed_fields=cfg.hash_fields())
     if report.failed:
         raise SaeprobeError(f"{len(report.failed)} task(s) failed, the first: {report.lines()[0]} (all in {out / 'manifest.json'})")
     return df

@@ -2,7 +2,7 @@
 (`ray start --head --node-ip-address=127.0.0.1`, a second `ray start --address ... --node-ip-address=127.0.0.1`, own
 temp dir, stopped at the end): the same AUCs as the local executor, tasks on both nodes, a SIGKILLed worker costs only
 its task. Deselect with `-m 'not ray'`; CI runs them."""
-import json, os, signal, socket, subprocess, sys, tempfile, threading, time, uuid, shutil
+import os, signal, socket, subprocess, sys, tempfile, threading, time, uuid, shutil
 from pathlib import Path
 import pandas as pd
 import pytest

@@ -105,7 +105,6 @@ def test_summary_figure_and_headlines(family_sweep):
 
 def test_a_failing_sae_fails_alone(smoke, smoke_saes, tmp_path):
     "An SAE whose cfg.json says d_in=16 but whose weights are 32 wide: its tasks fail, the others finish, exit 2."
-    import shutil
     m, _, _ = smoke
     sys.path.insert(0, str(Path(__file__).parent))
     from conftest import make_random_sae

@@ -4,9 +4,8 @@
 
 # %% ../../nbs/04g_common.ipynb #m001
 from __future__ import annotations
-import functools
 import numpy as np
-from ..core import SaeprobeError, unknown
+from ..core import SaeprobeError, package_versions, unknown
 
 # %% auto #0
 __all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'STANDARDIZE', 'ONE_CLASS_FOLD_AUC', 'get_device', 'port_mismatch',
@@ -36,15 +35,10 @@ PORT_OF = {"logreg": "lbfgs", "pca": "lbfgs", "mlp": "mlp", "sae": "saga", "xgbo
 NUMERIC_PACKAGES = ("numpy", "scipy", "scikit-learn", "xgboost", "torch")   # their releases can move probe results
 _WARNED: set = set()
 
-@functools.lru_cache(maxsize=None)
-def _installed(names: tuple[str, ...]) -> dict:
-    from saeprobe.core import package_versions
-    return package_versions(names)          # releases do not change while a process runs
-
 def port_mismatch(port: str) -> dict[str, tuple[str, str | None]]:
     "`{package: (verified, installed)}` for each library `port` copies whose installed release is not the verified one."
     if port not in VERIFIED: raise unknown("compiled port", port, VERIFIED)
-    have = _installed(tuple(VERIFIED[port]))
+    have = package_versions(VERIFIED[port])
     return {p: (v, have[p]) for p, v in VERIFIED[port].items() if have[p] != v}
 
 def _describe(bad: dict) -> str:
