@@ -31,10 +31,13 @@ def paper_probe(method: str, *args):
             "knn": lambda: ut.find_best_knn(*args, n_jobs=1), "xgboost": lambda: ut.find_best_xgboost(*args),
             "mlp": lambda: ut.find_best_mlp(*args)}[method]()
 
-def paper_sae(Z, y, tr, te, ks) -> list:
-    "The paper's SAE probes: `find_best_reg` (L1, seed 42 as `run_sae_evals` passes it) on the top-k latents of one normalised ranking, dense as it passes them."
+def paper_sae(Z, y, tr, te, ks, y_train=None) -> list:
+    """The paper's SAE probes: `find_best_reg` (L1, seed 42 as `run_sae_evals` passes it) on the top-k latents of one
+    normalised ranking, dense as it passes them. `y_train`: the training labels the probe sees (default `y[tr]`; the
+    flipped ones under label noise, which the ranking uses too)."""
     import sae_probes.utils_training as ut
     from saeprobe.sae import rank_latents
-    order = rank_latents(Z[tr], y[tr], "normalized")
-    return [ut.find_best_reg(Z[tr][:, order[:k]].toarray(), y[tr], Z[te][:, order[:k]].toarray(), y[te], penalty="l1", seed=42)
+    ytr = y[tr] if y_train is None else y_train
+    order = rank_latents(Z[tr], ytr, "normalized")
+    return [ut.find_best_reg(Z[tr][:, order[:k]].toarray(), ytr, Z[te][:, order[:k]].toarray(), y[te], penalty="l1", seed=42)
             for k in ks]

@@ -70,7 +70,8 @@ def embedded_checkpoint(cache_dir: Path | None = None) -> Path:
     model.hf_quantizer = None  # a GGUF-loaded model refuses save_pretrained until these are removed
     if hasattr(model.config, "quantization_config"): del model.config.quantization_config
     tmp = Path(tempfile.mkdtemp(prefix=".hf-fp32.", dir=root))
-    model.save_pretrained(tmp); tok.save_pretrained(tmp)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
     if ckpt.exists(): shutil.rmtree(ckpt)
     os.replace(tmp, ckpt)
     atomic_write_json(side, dict(key=want, seconds=round(time.time() - t0, 1)))
@@ -184,7 +185,8 @@ def build_tiny_model(path: Path, arch: str = "gemma3", n_layers: int = 3, d_mode
     with torch.no_grad():  # random init is tiny; scale it up so layers actually mix information
         for p in model.parameters():
             if p.dim() > 1: p.normal_(0, 0.3)
-    model.save_pretrained(path); tok.save_pretrained(path)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
     return path
 
 # %% ../nbs/02_activations.ipynb #c014
@@ -207,7 +209,8 @@ def run_to_layer(lm: LM, ids: Sequence[Sequence[int]], layer: int):
     x = torch.full((len(ids), max(lens)), pad, dtype=torch.long)
     m = torch.zeros_like(x)
     for j, row in enumerate(ids):
-        x[j, :lens[j]] = torch.as_tensor(row); m[j, :lens[j]] = 1
+        x[j, :lens[j]] = torch.as_tensor(row)
+        m[j, :lens[j]] = 1
     captured = {}
     def hook(module, args, output):
         captured["h"] = output[0] if isinstance(output, tuple) else output
@@ -246,7 +249,9 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
                                               batch_size=int(batch_size))
             if partial is not None and (hit := partial.get(name, ckey)) is not None and \
                     hit["acts"].shape == (len(chunk), lm.d_model):
-                out[chunk] = hit["acts"]; bar.update(len(chunk)); continue
+                out[chunk] = hit["acts"]
+                bar.update(len(chunk))
+                continue
             for s in range(c, c + len(chunk), batch_size):
                 rows = order[s:min(s + batch_size, c + len(chunk))]
                 h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
@@ -292,7 +297,8 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
     partial = ArrayCache(cache.root / ".partial" / name)   # chunks of an extraction still in progress
     def compute():                                          # runs under the entry's lock
         if force: shutil.rmtree(partial.root, ignore_errors=True)
-        lm = ref.load(); check_layer(lm, layer)
+        lm = ref.load()
+        check_layer(lm, layer)
         return {"acts": extract_last_token(lm, prompts, layer, batch_size, max_length, progress, desc=dataset,
                                            partial=partial, partial_key=key)}
     acts = cache.get_or_compute(name, key, compute, force=force, wait=wait,

@@ -45,8 +45,12 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("datasets", help="list the 113 datasets (and the 8 with OOD test sets)")
     d.add_argument("--ood", action="store_true", help="list the OOD datasets instead")
-    e = sub.add_parser("extract", help="fill the activation and SAE-latent caches"); _common(e, out=False); _regime(e)
-    rr = sub.add_parser("run", help="run one regime: probes -> results.parquet + manifest.json"); _common(rr); _regime(rr)
+    e = sub.add_parser("extract", help="fill the activation and SAE-latent caches")
+    _common(e, out=False)
+    _regime(e)
+    rr = sub.add_parser("run", help="run one regime: probes -> results.parquet + manifest.json")
+    _common(rr)
+    _regime(rr)
     r = sub.add_parser("reproduce", help="per regime extract -> run -> figure, then the summary, through papermill")
     _common(r)
     r.add_argument("--regimes", nargs="*", default=["normal"], help="regimes to run, or 'all' (default: normal)")
@@ -86,16 +90,20 @@ def parser() -> argparse.ArgumentParser:
                    "`--out figures/published` regenerates the committed gallery)")
     p.add_argument("--tie", default="baseline_first", help="quiver tie-break: baseline_first or sae_first")
     t = sub.add_parser("train-sae", help="train an SAE (sae-lens format) on a model's residual stream")
-    t.add_argument("--model", default="embedded"); t.add_argument("--layer", type=int, default=9)
+    t.add_argument("--model", default="embedded")
+    t.add_argument("--layer", type=int, default=9)
     t.add_argument("--text", default="debian", help="text source: file, folder, glob, 'debian' or 'hf:DATASET'")
     t.add_argument("--out", default="", help="output folder (default: in the cache)")
     # the defaults below are the recipe of the shipped embedded SAE
-    t.add_argument("--n-tokens", type=int, default=400_000); t.add_argument("--eval-tokens", type=int, default=20_000)
+    t.add_argument("--n-tokens", type=int, default=400_000)
+    t.add_argument("--eval-tokens", type=int, default=20_000)
     t.add_argument("--arch", default="topk", help="topk | batchtopk | matryoshka | jumprelu | standard | gated")
     t.add_argument("--d-sae", type=int, default=4096)
     t.add_argument("--l1", type=float, default=5.0, help="sparsity coefficient of standard / gated (jumprelu: L0-loss weight)")
-    t.add_argument("--k", type=int, default=32); t.add_argument("--epochs", type=float, default=4.0)
-    t.add_argument("--lr", type=float, default=8e-4); t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--k", type=int, default=32)
+    t.add_argument("--epochs", type=float, default=4.0)
+    t.add_argument("--lr", type=float, default=8e-4)
+    t.add_argument("--seed", type=int, default=0)
     t.add_argument("--threads", type=int, default=2, help="torch threads (results are bit-identical only at the same count)")
     s = sub.add_parser("study", help="a case study, multi-token probing or the SAE-family study, through papermill")
     s.add_argument("name", help="cola | aimade | ood-latents | best-latent | multitoken | sae-family")
@@ -129,6 +137,14 @@ def _cfg(a):
 
 def _num(v: float): return int(v) if float(v).is_integer() and v >= 1 else float(v)
 
+# %% ../nbs/09_cli.ipynb #c004x4f
+def _failed_cells(df, cmd: str) -> None:
+    "One stderr line per regime cell whose probe could not be fitted (its row holds the reason; the manifest lists them)."
+    from saeprobe.evaluate import failed_cells
+    for r in failed_cells(df).itertuples():
+        who = r.method if r.sae is None or r.sae != r.sae else f"{r.method} ({r.sae})"
+        print(f"saeprobe {cmd}: no {who} probe on {r.dataset} at {r.regime} = {r.regime_value:g}: {r.error}", file=sys.stderr)
+
 # %% ../nbs/09_cli.ipynb #c004x5
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `saeprobe` console script."
@@ -140,12 +156,15 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(list_ood_datasets() if a.ood else list_datasets()))
         elif a.cmd == "extract":
             from saeprobe.run import extract
-            cfg, _ = _cfg(a); t = extract(cfg, force=a.force)
+            cfg, _ = _cfg(a)
+            t = extract(cfg, force=a.force)
             print(json.dumps(dict(datasets=len(t), seconds=round(sum(t.values()), 1))))
         elif a.cmd == "run":
             from saeprobe.sweep import run
-            cfg, out = _cfg(a); res = run(cfg, out, force=a.force, n_jobs=a.jobs)
+            cfg, out = _cfg(a)
+            res = run(cfg, out, force=a.force, n_jobs=a.jobs)
             print(f"{len(res)} rows for {res.dataset.nunique()} datasets -> {out / 'results.parquet'}")
+            _failed_cells(res, "run")
         elif a.cmd == "sweep":
             from saeprobe.sweep import run_sweep, sweep_config
             flags = dict(profile=a.profile, models=a.model, layers=a.layer, saes=a.sae, sae_regex=a.sae_regex,
@@ -157,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             t = r["manifest"]["tasks"]
             print(f"{len(r['results'])} rows -> {r['out'] / 'results.parquet'}; tasks "
                   + ", ".join(f"{k} {v['computed']} computed / {v['cached']} cached / {v['failed']} failed" for k, v in t.items()))
+            _failed_cells(r["results"], "sweep")
             for line in r["failed"]: print(f"saeprobe sweep: {line}", file=sys.stderr)
             if r["failed"]: return 2
         elif a.cmd == "reproduce":
@@ -184,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             p = train_sae_for_model(a.model, a.layer, Path(a.out) if a.out else None, text=a.text, n_tokens=a.n_tokens,
                                     eval_tokens=a.eval_tokens, arch=a.arch, d_sae=a.d_sae, k=a.k, l1=a.l1, epochs=a.epochs,
                                     lr=a.lr, seed=a.seed)
-            print(p); print((p / "training.json").read_text())
+            print(p)
+            print((p / "training.json").read_text())
         elif a.cmd == "study":
             from saeprobe.pipeline import run_study
             params = dict(profile=a.profile, model=a.model, layer=a.layer, sae=a.sae, cache_dir=a.cache_dir)

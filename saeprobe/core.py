@@ -50,7 +50,9 @@ def hash_strings(items: Iterable[str]) -> str:
     "sha256 of a sequence of strings (order matters; each string is length-prefixed, so no ambiguity)."
     h = hashlib.sha256()
     for s in items:
-        b = s.encode("utf-8"); h.update(len(b).to_bytes(8, "little")); h.update(b)
+        b = s.encode("utf-8")
+        h.update(len(b).to_bytes(8, "little"))
+        h.update(b)
     return h.hexdigest()
 
 def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
@@ -69,18 +71,21 @@ def _pid_alive(pid: int) -> bool:
 
 def sweep_stale_tmp(path: Path) -> list[Path]:
     "Remove the temporary files a killed writer left beside `path` (their writer pid is no longer alive)."
-    path = Path(path); gone = []
+    path = Path(path)
+    gone = []
     for t in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = t.name[len(path.name) + 2:].split(".", 1)[0]
         if pid.isdigit() and not _pid_alive(int(pid)):
-            t.unlink(missing_ok=True); gone.append(t)
+            t.unlink(missing_ok=True)
+            gone.append(t)
     return gone
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temporary path beside `path`, then rename it into place.
     The temporary name carries the writer's pid, so a later write of the same path removes what a
     killed (SIGKILL, OOM) writer left behind, while a live concurrent writer's file is left alone."""
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_tmp(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -114,7 +119,8 @@ def entry_lock(path: Path, wait: bool = True):
     with `wait=False`. A `flock`: released by the kernel if the holder dies."""
     try: import fcntl
     except ImportError: yield False; return          # no flock on this platform: no lock (see above)
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     waited = False
     while True:
         fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -133,7 +139,8 @@ def entry_lock(path: Path, wait: bool = True):
         if same: break
         os.close(fd)                                  # the holder removed the file we locked: lock the path anew
     try:
-        os.ftruncate(fd, 0); os.write(fd, f"{os.getpid()} {platform.node()}\n".encode())  # who holds it, for people
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {platform.node()}\n".encode())  # who holds it, for people
         yield waited
     finally:
         try: path.unlink(missing_ok=True)
@@ -277,6 +284,8 @@ def progress(iterable=None, **kw):
     "A tqdm bar: `tqdm.auto`'s, or with `$SAEPROBE_PROGRESS=terminal` a text bar on the process's own stderr."
     if os.environ.get(PROGRESS_ENV) == "terminal":
         from tqdm.std import tqdm
-        kw.setdefault("file", sys.__stderr__); kw.setdefault("mininterval", 1.0); kw.setdefault("dynamic_ncols", True)
+        kw.setdefault("file", sys.__stderr__)
+        kw.setdefault("mininterval", 1.0)
+        kw.setdefault("dynamic_ncols", True)
     else: from tqdm.auto import tqdm
     return tqdm(iterable, **kw)

@@ -13,9 +13,9 @@ from .core import SaeprobeError, unknown, log
 from .regimes import REGIMES
 
 # %% auto #0
-__all__ = ['BASELINES', 'TIES', 'TIDY', 'probe_name', 'tidy', 'quiver', 'paired_quivers', 'regime_delta', 'normal_delta',
-           'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'load_layer_results', 'results_by_seed',
-           'seeds_headline', 'sae_comparison']
+__all__ = ['BASELINES', 'TIES', 'TIDY', 'FAILED_COLUMNS', 'probe_name', 'tidy', 'quiver', 'paired_quivers', 'regime_delta',
+           'normal_delta', 'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'failed_cells',
+           'load_layer_results', 'results_by_seed', 'seeds_headline', 'sae_comparison']
 
 # %% ../nbs/10_evaluate.ipynb #c004
 BASELINES = ("logreg", "pca", "knn", "xgboost", "mlp")
@@ -29,9 +29,10 @@ def probe_name(method: str, sae=None, k=None) -> str:
     return f"sae:{sae}:k{int(k)}"
 
 def tidy(df: pd.DataFrame) -> pd.DataFrame:
-    "Check and normalise a results table to the tidy columns, adding `probe` and `is_sae`."
+    "Check and normalise a results table to the tidy columns, adding `probe` and `is_sae` (rows with an `error` left out)."
     missing = [c for c in TIDY if c not in df.columns]
     if missing: raise SaeprobeError(f"results table lacks column(s) {missing}; needs {TIDY}")
+    if "error" in df.columns: df = df[df["error"].isna()]     # cells whose probe could not be fitted: `failed_cells`
     df = df[TIDY].copy()
     bad = set(df.regime) - set(REGIMES)
     if bad: raise unknown("regime", sorted(bad)[0], REGIMES)
@@ -83,19 +84,22 @@ def regime_delta(df: pd.DataFrame, tie: str = "baseline_first", **kw) -> pd.Data
     out = g.agg(base=("test_base", "mean"), with_sae=("test_sae", "mean"), sae_share=("sae_picked", "mean"),
                 n=("dataset", "size")).reset_index()
     se = g.apply(lambda x: np.sqrt(_se(x.test_base) ** 2 + _se(x.test_sae) ** 2), include_groups=False).to_numpy()
-    out["delta"] = out.with_sae - out.base; out["ci95"] = 1.96 * se
+    out["delta"] = out.with_sae - out.base
+    out["ci95"] = 1.96 * se
     return out
 
 def normal_delta(df: pd.DataFrame, tie: str = "baseline_first", **kw) -> dict:
     "Fig. 4: per-dataset Δ (quiver with SAEs − baseline quiver): mean, std/√n, share of datasets picking an SAE."
-    p = paired_quivers(df, tie, **kw); d = p.test_sae - p.test_base
+    p = paired_quivers(df, tie, **kw)
+    d = p.test_sae - p.test_base
     return dict(mean_delta=float(d.mean()), se=_se(d), sae_share=float(p.sae_picked.mean()), n=len(p))
 
 def win_rate(df: pd.DataFrame, sae_probe: str, baseline: str = "logreg", margin: float = 0.0) -> pd.DataFrame:
     "Per (model, regime, value): share of datasets where `sae_probe` beats `baseline` on test AUC by > `margin`, paired by dataset."
     df = tidy(df) if "probe" not in df.columns else df
     keys = ["model", "regime", "regime_value", "dataset"]
-    a = df[df.probe == baseline][keys + ["test_auc"]]; b = df[df.probe == sae_probe][keys + ["test_auc"]]
+    a = df[df.probe == baseline][keys + ["test_auc"]]
+    b = df[df.probe == sae_probe][keys + ["test_auc"]]
     if a.empty or b.empty: raise SaeprobeError(f"no rows for {baseline if a.empty else sae_probe!r}; probes present: "
                                                f"{sorted(df.probe.unique())[:12]}")
     m = a.merge(b, on=keys, suffixes=("_base", "_sae"))
@@ -122,7 +126,8 @@ def headline(df: pd.DataFrame, tie: str = "baseline_first", sae_ks: Sequence[int
 
 def tie_sensitivity(df: pd.DataFrame, **kw) -> pd.DataFrame:
     "Headline numbers under both tie-breaks, side by side, with their difference."
-    a = pd.DataFrame(headline(df, "baseline_first", **kw)); b = pd.DataFrame(headline(df, "sae_first", **kw))
+    a = pd.DataFrame(headline(df, "baseline_first", **kw))
+    b = pd.DataFrame(headline(df, "sae_first", **kw))
     m = a.merge(b, on=["model", "regime", "quantity"], suffixes=("_baseline_first", "_sae_first"))
     m["diff"] = m.value_sae_first - m.value_baseline_first
     return m[m.quantity.isin(["baseline_quiver", "quiver_with_saes", "sae_share"])].reset_index(drop=True)
@@ -137,7 +142,9 @@ def load_results(dirs: Sequence[Path | str], label: str | None = None) -> pd.Dat
         man, res = d / "manifest.json", d / "results.parquet"
         for p in (man, res):
             if not p.exists(): raise SaeprobeError(f"{d} is not a results folder of `saeprobe run`: missing {p.name}")
-        m = json.loads(man.read_text()); cfg = m["config"]; regime = cfg.get("regime", "normal")
+        m = json.loads(man.read_text())
+        cfg = m["config"]
+        regime = cfg.get("regime", "normal")
         if regime in seen: raise SaeprobeError(f"two results folders for regime {regime!r}: {seen[regime]} and {d}")
         seen[regime] = d
         core = {k: v for k, v in cfg.items() if k not in _PER_REGIME}
@@ -149,10 +156,21 @@ def load_results(dirs: Sequence[Path | str], label: str | None = None) -> pd.Dat
         if not m.get("complete", False):
             log.warning("%s is incomplete (%s of %s datasets)", d, m.get("datasets_done"), m.get("datasets_total"))
         r = pd.read_parquet(res)
+        if n := len(failed_cells(r)): log.warning("%s: %d regime cell(s) have no fitted probe (evaluate.failed_cells)", d, n)
         if label: r = r.assign(model=label)
         parts.append(r)
     if not parts: raise SaeprobeError("no results folders given")
     return tidy(pd.concat(parts, ignore_index=True))
+
+# %% ../nbs/10_evaluate.ipynb #c014f
+FAILED_COLUMNS = ["regime", "regime_value", "dataset", "method", "sae", "error"]
+
+def failed_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """The regime cells of a results table whose probe could not be fitted (the rows with an `error`, e.g. a
+    hold-out of one class): regime, value, dataset, method, SAE and why. `tidy` leaves them out of every mean; a
+    summary lists them, so that no mean silently covers fewer datasets than it says."""
+    if "error" not in df.columns: return pd.DataFrame(columns=FAILED_COLUMNS)
+    return df.loc[df["error"].notna(), FAILED_COLUMNS].reset_index(drop=True)
 
 # %% ../nbs/10_evaluate.ipynb #c016
 def load_layer_results(dirs: Sequence[Path | str]) -> pd.DataFrame:

@@ -55,9 +55,12 @@ def fig1_headline(df: pd.DataFrame, model: str, sae_probe: dict | None = None):
                 if rows.empty: continue
                 m, ci = mean_ci(rows.groupby("dataset").test_auc.mean())
                 ax.bar(i + (j - 0.5) * 0.38, m, 0.36, yerr=ci, color=col, label=lab, capsize=1.5)
-        ax.set_xticks(range(len(regs)), [SHORT[r] for r in regs]); ax.set_ylim(0.5, 1.0)
-        h, l = ax.get_legend_handles_labels(); u = dict(zip(l, h))
-        ax.set_ylabel("test AUC"); ax.set_title(f"{model}: logistic regression vs SAE probe")
+        ax.set_xticks(range(len(regs)), [SHORT[r] for r in regs])
+        ax.set_ylim(0.5, 1.0)
+        h, l = ax.get_legend_handles_labels()
+        u = dict(zip(l, h))
+        ax.set_ylabel("test AUC")
+        ax.set_title(f"{model}: logistic regression vs SAE probe")
         ax.legend(u.values(), u.keys(), loc="upper right")
     return fig
 
@@ -67,13 +70,15 @@ def fig4_normal(df: pd.DataFrame, model: str, tie: str = "baseline_first"):
     import matplotlib.pyplot as plt
     d = df[(df.model == model) & (df.regime == "normal")]
     if not d.is_sae.any(): raise SaeprobeError(f"{model}: no normal-setting SAE rows to add to the quiver")
-    p = paired_quivers(d, tie); s = normal_delta(d, tie)
+    p = paired_quivers(d, tie)
+    s = normal_delta(d, tie)
     with paper_style():
         fig, ax = plt.subplots(figsize=(FIG_W1, FIG_W1))
         ax.scatter(p.test_base, p.test_sae, s=6, c=np.where(p.sae_picked, COLORS["sae"], "grey"))
         lo = float(min(p.test_base.min(), p.test_sae.min())) - 0.02
         ax.plot([lo, 1], [lo, 1], "k--", lw=0.6)
-        ax.set_xlabel("test AUC, baseline quiver"); ax.set_ylabel("test AUC, quiver with SAEs")
+        ax.set_xlabel("test AUC, baseline quiver")
+        ax.set_ylabel("test AUC, quiver with SAEs")
         ax.set_title(f"{model}: Mean Δ: {s['mean_delta']:+.3f} ± {s['se']:.3f}; SAE picked on {100 * s['sae_share']:.0f}%")
     return fig
 
@@ -105,12 +110,14 @@ def fig6_delta(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_
                 ax.set_title(f"{REGIME_LABEL[r]}:\nSAE {_short(sp)} − logreg")
             else:
                 if not g.is_sae.any(): ax.set_title(f"{REGIME_LABEL[r]}: no SAE rows"); continue
-                dd = regime_delta(g, tie); ax.set_title(f"{REGIME_LABEL[r]}:\nquiver with SAEs − baseline quiver")
+                dd = regime_delta(g, tie)
+                ax.set_title(f"{REGIME_LABEL[r]}:\nquiver with SAEs − baseline quiver")
             ax.plot(dd.regime_value, dd.delta, color=COLORS["sae"], marker="o")
             ax.fill_between(dd.regime_value, dd.delta - dd.ci95, dd.delta + dd.ci95, color="grey", alpha=0.3, lw=0)
             ax.axhline(0, color="k", lw=0.5)
             if r == "scarcity": ax.set_xscale("log", base=2)
-            ax.set_xlabel(XLABEL[r]); ax.set_ylabel("Δ test AUC")
+            ax.set_xlabel(XLABEL[r])
+            ax.set_ylabel("Δ test AUC")
         fig.tight_layout()
     return fig
 
@@ -136,7 +143,8 @@ def fig5_examples(df: pd.DataFrame, model: str, datasets: Sequence[str], tie: st
                 if j == 0: ax.set_ylabel(f"{name}\ntest AUC")
                 if i == 0: ax.set_title(REGIME_LABEL[r])
                 if i == len(names) - 1: ax.set_xlabel(XLABEL[r])
-        axes[0, 0].legend(loc="lower right"); fig.tight_layout()
+        axes[0, 0].legend(loc="lower right")
+        fig.tight_layout()
     return fig
 
 # %% ../nbs/12_figures.ipynb #c004x7
@@ -154,10 +162,14 @@ def fig7_ood(df: pd.DataFrame, model: str, sae_probe: str | None = None):
         x = np.arange(len(names) + 1)
         for j, (lab, v, col) in enumerate([("logistic regression", b, COLORS["logreg"]), (f"SAE probe ({sp})", s, COLORS["sae"])]):
             if v.empty: continue
-            vals = [v.get(n, np.nan) for n in names]; m, ci = mean_ci(v.to_numpy())
+            vals = [v.get(n, np.nan) for n in names]
+            m, ci = mean_ci(v.to_numpy())
             ax.bar(x + (j - 0.5) * 0.38, vals + [m], 0.36, yerr=[0] * len(names) + [ci], color=col, label=lab, capsize=1.5)
-        ax.set_xticks(x, names + ["mean"], rotation=30, ha="right"); ax.set_ylim(0.3, 1.0)
-        ax.set_ylabel("OOD test AUC"); ax.set_title(f"{model}: covariate shift"); ax.legend(loc="upper right")
+        ax.set_xticks(x, names + ["mean"], rotation=30, ha="right")
+        ax.set_ylim(0.3, 1.0)
+        ax.set_ylabel("OOD test AUC")
+        ax.set_title(f"{model}: covariate shift")
+        ax.legend(loc="upper right")
     return fig
 
 # %% ../nbs/12_figures.ipynb #c004x8
@@ -172,8 +184,11 @@ def fig13_layers(layers: pd.DataFrame, model: str):
         for m in [b for b in BASELINES if b in set(d.method)]:
             st = [mean_ci(d[(d.layer == l) & (d.method == m)].test_auc) for l in order]
             ax.errorbar(range(len(order)), [s[0] for s in st], yerr=[s[1] for s in st], color=COLORS[m], label=m, marker="o", capsize=1.5)
-        ax.set_xticks(range(len(order)), [str(l) for l in order]); ax.set_xlabel("layer"); ax.set_ylabel("mean test AUC")
-        ax.set_title(f"{model}: baselines by layer"); ax.legend(loc="lower right")
+        ax.set_xticks(range(len(order)), [str(l) for l in order])
+        ax.set_xlabel("layer")
+        ax.set_ylabel("mean test AUC")
+        ax.set_title(f"{model}: baselines by layer")
+        ax.legend(loc="lower right")
     return fig
 
 # %% ../nbs/12_figures.ipynb #c004x9
@@ -190,7 +205,9 @@ def fig14_saes(df: pd.DataFrame, model: str, regime: str | None = None):
     with paper_style():
         fig, ax = plt.subplots(figsize=(FIG_W1, 0.18 * len(saes) + 0.8))
         ax.barh(range(len(saes)), st.mean(1).reindex(saes), color=COLORS["sae"])
-        ax.set_yticks(range(len(saes)), saes); ax.set_xlabel("mean test AUC over k"); ax.set_xlim(0.5, 1)
+        ax.set_yticks(range(len(saes)), saes)
+        ax.set_xlabel("mean test AUC over k")
+        ax.set_xlim(0.5, 1)
         ax.set_title(f"{model}: SAE probes by SAE ({regime})")
     return fig
 
@@ -202,16 +219,20 @@ def fig17_picks(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise
         for ax, r in zip(axes, regs):
             g = d[d.regime == r]
             if r == "label_noise":
-                sp = noise_probe or main_sae(g); w = win_rate(g, sp)
+                sp = noise_probe or main_sae(g)
+                w = win_rate(g, sp)
                 ax.bar(range(len(w)), 100 * w.win_rate, color=COLORS["sae"])
                 ax.set_xticks(range(len(w)), [f"{v:g}" for v in w.regime_value], rotation=90)
-                ax.set_ylabel("% datasets SAE > logreg"); ax.set_title(f"Label noise: SAE {_short(sp)}\nvs logreg (paired by dataset)")
+                ax.set_ylabel("% datasets SAE > logreg")
+                ax.set_title(f"Label noise: SAE {_short(sp)}\nvs logreg (paired by dataset)")
             else:
-                q = quiver(g, True, tie=tie); c = q.groupby("regime_value").is_sae.agg(["sum", "size"])
+                q = quiver(g, True, tie=tie)
+                c = q.groupby("regime_value").is_sae.agg(["sum", "size"])
                 ax.bar(range(len(c)), c["sum"], color=COLORS["sae"], label="SAE probe picked")
                 ax.bar(range(len(c)), c["size"] - c["sum"], bottom=c["sum"], color="grey", label="baseline picked")
                 ax.set_xticks(range(len(c)), [f"{v:g}" for v in c.index], rotation=90)
-                ax.set_ylabel("# datasets"); ax.set_title(REGIME_LABEL[r])
+                ax.set_ylabel("# datasets")
+                ax.set_title(REGIME_LABEL[r])
                 if r == regs[0]: ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.55), ncol=2)
             ax.set_xlabel(XLABEL[r])
         fig.tight_layout()
@@ -224,15 +245,19 @@ def fig_per_dataset_k(df: pd.DataFrame, model: str, max_panels: int = 120):
     d = df[(df.model == model) & (df.regime == "normal")]
     sp = d[d.is_sae]
     if sp.k.nunique() < 2: raise SaeprobeError(f"{model}: fewer than two k values in the normal setting")
-    names = sorted(sp.dataset.unique())[:max_panels]; cols = 6; rows = int(np.ceil(len(names) / cols))
+    names = sorted(sp.dataset.unique())[:max_panels]
+    cols = 6
+    rows = int(np.ceil(len(names) / cols))
     with paper_style():
         fig, axes = plt.subplots(rows, cols, figsize=(FIG_W2, 1.0 * rows), squeeze=False, sharex=True)
         for ax, n in zip(axes.flat, names):
             for s, g in sp[sp.dataset == n].groupby("sae"):
-                g = g.sort_values("k"); ax.plot(g.k, g.test_auc, color=COLORS["sae"], lw=0.7)
+                g = g.sort_values("k")
+                ax.plot(g.k, g.test_auc, color=COLORS["sae"], lw=0.7)
             lr = d[(d.dataset == n) & (d.probe == "logreg")]
             if len(lr): ax.axhline(lr.test_auc.iloc[0], color=COLORS["logreg"], ls="--", lw=0.7)
-            ax.set_xscale("log", base=2); ax.set_title(n, fontsize=4)
+            ax.set_xscale("log", base=2)
+            ax.set_title(n, fontsize=4)
         for ax in list(axes.flat)[len(names):]: ax.axis("off")
         fig.tight_layout()
     return fig
@@ -275,7 +300,10 @@ def make_figures(df: pd.DataFrame, fig_dir: Path, layers: pd.DataFrame | None = 
             except (SaeprobeError, KeyError, ValueError) as e:
                 for ext in ("pdf", "png", "json"):   # no stale figure from an earlier run survives a skip
                     _stem(fig_dir, model, name).with_suffix(f".{ext}").unlink(missing_ok=True)
-                done[key] = f"skipped: {e}"; log.info("figure %s skipped: %s", key, e); print(f"skip {key}: {e}"); continue
+                done[key] = f"skipped: {e}"
+                log.info("figure %s skipped: %s", key, e)
+                print(f"skip {key}: {e}")
+                continue
             done[key] = [str(p) for p in save_fig(fig, _stem(fig_dir, model, name), dict(inputs or {}, model=model, tie=tie))]
             plt.close(fig)
     return done
@@ -289,11 +317,13 @@ def write_headline(df: pd.DataFrame | dict, path: Path, tie: str = "baseline_fir
         if len(df) == 1: df = next(iter(df.values()))
         else:
             per = {s: write_headline(d, path.parent / f"seed{s}" / path.name, tie) for s, d in df.items()}
-            recs = seeds_headline(per); atomic_write_json(path, recs)
+            recs = seeds_headline(per)
+            atomic_write_json(path, recs)
             first = df[42] if 42 in df else df[min(df)]          # the tie-break's sensitivity: the figures' seed
             atomic_write_json(path.with_name("tie_sensitivity.json"), tie_sensitivity(first).to_dict(orient="records"))
             return recs
-    recs = headline(df, tie); atomic_write_json(path, recs)
+    recs = headline(df, tie)
+    atomic_write_json(path, recs)
     atomic_write_json(path.with_name("tie_sensitivity.json"), tie_sensitivity(df).to_dict(orient="records"))
     return recs
 
@@ -302,7 +332,8 @@ def fig_compare(df: pd.DataFrame):
     "Grouped bars: per regime, logreg and main-SAE mean test AUC (95% CI over datasets) of every model in `df`."
     import matplotlib.pyplot as plt
     df = tidy(df) if "probe" not in df.columns else df
-    models = sorted(df.model.unique()); regs = [r for r in REGIME_LABEL if r in set(df.regime)]
+    models = sorted(df.model.unique())
+    regs = [r for r in REGIME_LABEL if r in set(df.regime)]
     width = 0.8 / (2 * len(models))
     with paper_style():
         fig, ax = plt.subplots(figsize=(FIG_W2, 2.0))
@@ -317,8 +348,11 @@ def fig_compare(df: pd.DataFrame):
                     x = i - 0.4 + width * (2 * j + h + 0.5)
                     ax.bar(x, mu, width * 0.95, yerr=ci, color=cmap(j), alpha=1.0 if h == 0 else 0.5, capsize=1,
                            label=f"{m}: {'logreg' if h == 0 else 'SAE probe'}" if i == 0 or not ax.get_legend_handles_labels()[1].count(f"{m}: {'logreg' if h == 0 else 'SAE probe'}") else None)
-        ax.set_xticks(range(len(regs)), [SHORT[r] for r in regs]); ax.set_ylim(0.5, 1.0); ax.set_ylabel("mean test AUC")
-        handles, labels = ax.get_legend_handles_labels(); uniq = dict(zip(labels, handles))
+        ax.set_xticks(range(len(regs)), [SHORT[r] for r in regs])
+        ax.set_ylim(0.5, 1.0)
+        ax.set_ylabel("mean test AUC")
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
         ax.legend(uniq.values(), uniq.keys(), loc="upper right", ncol=2)
         ax.set_title("logistic regression (solid) and main SAE probe (light), by model")
     return fig
@@ -341,7 +375,9 @@ def replot(published: Path | str | None, out: Path | str, compare: Sequence[Path
     done = make_figures(df, fig_dir, layers=lay, tie=tie, inputs=dict(published=str(published), compare=[str(c) for c in compare]))
     if compare:
         import matplotlib.pyplot as plt
-        fig = fig_compare(df); done["compare"] = [str(p) for p in save_fig(fig, fig_dir / "compare_headline")]; plt.close(fig)
+        fig = fig_compare(df)
+        done["compare"] = [str(p) for p in save_fig(fig, fig_dir / "compare_headline")]
+        plt.close(fig)
     write_headline(df, out / "headline.json", tie)
     done["skipped_inputs"] = [skip_line(m) for m in (missing_published(published) if published is not None else [])]
     atomic_write_json(out / "index.json", portable(done, out.resolve()))    # figure -> files, no user's folders
@@ -364,9 +400,12 @@ def fig_sae_comparison(table: pd.DataFrame, model: str):
             col = [COLORS["logreg"] if p == "logistic regression" else "grey" if p == "baseline quiver" else COLORS["sae"]
                    for p in g.probe]
             ax.barh(range(len(g)), g.mean_auc, xerr=g.ci95, color=col, capsize=2)
-            ax.set_yticks(range(len(g)), g.probe); ax.invert_yaxis()
+            ax.set_yticks(range(len(g)), g.probe)
+            ax.invert_yaxis()
             lo = max(0.0, float((g.mean_auc - g.ci95).min()) - 0.05)
-            ax.set_xlim(lo, 1.0); ax.set_xlabel("mean test AUC"); ax.set_title(REGIME_LABEL[r])
+            ax.set_xlim(lo, 1.0)
+            ax.set_xlabel("mean test AUC")
+            ax.set_title(REGIME_LABEL[r])
         fig.suptitle(f"{model}: SAE probes of the sweep beside the baselines (bars: mean over {int(t.n.max())} datasets; "
                      "whiskers: 95% CI, 1.96 standard errors)", fontsize=7)
     return fig

@@ -14,7 +14,7 @@ from .core import SaeprobeError, ArrayCache, default_cache_dir, hash_json, check
 from .datasets import load_dataset, check_dataset
 from .activations import ModelRef, tokenize, run_to_layer, check_layer, hook_name
 from .regimes import balanced_split
-from .probes import fit_probe, cv_splits, C_GRID
+from .probes import fit_probe, cv_splits
 from .plotting import paper_style, COLORS, FIG_W2
 
 # %% auto #0
@@ -39,9 +39,12 @@ class TokenActs:
         return self.flat[self.offsets[rows + 1] - 1].astype(np.float32)
     def padded(self, rows, skip_first: bool = False) -> tuple[np.ndarray, np.ndarray]:
         "float32 [n, T, d] (zero after each prompt's end) and its bool mask [n, T]; `skip_first` drops position 0 (BOS)."
-        rows = np.asarray(rows); s = int(skip_first)
-        L = self.lengths[rows] - s; T = max(int(L.max()), 1)
-        X = np.zeros((len(rows), T, self.flat.shape[1]), np.float32); M = np.arange(T)[None, :] < L[:, None]
+        rows = np.asarray(rows)
+        s = int(skip_first)
+        L = self.lengths[rows] - s
+        T = max(int(L.max()), 1)
+        X = np.zeros((len(rows), T, self.flat.shape[1]), np.float32)
+        M = np.arange(T)[None, :] < L[:, None]
         for i, r in enumerate(rows): X[i, :L[i]] = self.flat[self.offsets[r] + s:self.offsets[r + 1]]
         return X, M
 
@@ -52,7 +55,8 @@ def extract_tokens(lm, prompts: Sequence[str], layer: int, max_len: int = MAX_TO
     from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
     ids = tokenize(lm.tokenizer, prompts, max_len)
-    lens = np.array([len(x) for x in ids]); need = int(lens.sum()) * lm.d_model * 4
+    lens = np.array([len(x) for x in ids])
+    need = int(lens.sum()) * lm.d_model * 4
     if need > max_bytes:
         raise SaeprobeError(f"token activations of {len(ids)} prompts ({int(lens.sum()):,} tokens × d_model {lm.d_model}) "
                             f"need up to {need / 1e9:.1f} GB > max_bytes={max_bytes / 1e9:.1f} GB; lower max_rows or raise max_bytes")
@@ -81,7 +85,8 @@ def get_token_acts(ref: ModelRef | str, layer: int, dataset: str, max_len: int =
                    force: bool = False, progress: bool = True) -> tuple[TokenActs, np.ndarray]:
     "Cached token activations of `dataset` (its `sample_rows`), and those row indices."
     ref = ModelRef(ref) if isinstance(ref, str) else ref
-    d = load_dataset(check_dataset(dataset)); rows = sample_rows(d.label.to_numpy(), max_rows, seed)
+    d = load_dataset(check_dataset(dataset))
+    rows = sample_rows(d.label.to_numpy(), max_rows, seed)
     prompts = d.prompt.iloc[rows].tolist()
     v = package_versions(["torch", "transformers"])
     key = dict(kind="all_token_resid_post", model_id=ref.model_id, revision=ref.resolved_revision(), layer=int(layer),
@@ -100,10 +105,12 @@ def fit_attention_probe(X_train: np.ndarray, M_train: np.ndarray, y_train, X_tes
                         seed: int = 42, device: str | None = None) -> dict:
     "Train the attention-pooling probe on padded activations [n, T, d] with masks [n, T]; test metrics and best epoch."
     import torch
-    from saeprobe.engine import get_device, auc_rows, scores_metrics
-    dev = get_device(device); g = torch.Generator().manual_seed(seed)
+    from saeprobe.engine import get_device, auc_rows, probe_metrics
+    dev = get_device(device)
+    g = torch.Generator().manual_seed(seed)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
-    perm = torch.randperm(len(y_train), generator=g).numpy(); n_val = max(2, int(round(val_frac * len(y_train))))
+    perm = torch.randperm(len(y_train), generator=g).numpy()
+    n_val = max(2, int(round(val_frac * len(y_train))))
     va, tr = perm[:n_val], perm[n_val:]
     if len(np.unique(y_train[va])) < 2 or len(np.unique(y_train[tr])) < 2:
         raise SaeprobeError(f"the attention probe's 80/20 split of {len(y_train)} training rows has a one-class side; add rows")
@@ -120,14 +127,16 @@ def fit_attention_probe(X_train: np.ndarray, M_train: np.ndarray, y_train, X_tes
         return (torch.softmax(s, 1)[..., None] * X).sum(1) @ w_out + b
     best, best_auc, best_epoch = None, -np.inf, -1
     for ep in range(epochs):
-        opt.zero_grad(); loss = torch.nn.functional.binary_cross_entropy_with_logits(logits(Xtr, Mtr), ytr)
-        loss.backward(); opt.step()
+        opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits(Xtr, Mtr), ytr)
+        loss.backward()
+        opt.step()
         with torch.no_grad(): auc = float(auc_rows(logits(Xva, Mva)[None].cpu().numpy(), y_train[va])[0])
         if auc > best_auc: best_auc, best_epoch, best = auc, ep, [p.detach().clone() for p in (w_attn, w_out, b)]
     with torch.no_grad():
         for p, v in zip((w_attn, w_out, b), best): p.copy_(v)
         s = torch.sigmoid(logits(T(X_test), T(M_test))).cpu().numpy()
-    auc, acc, f1 = scores_metrics(s - 0.5, y_test)   # class 1 where p > 0.5
+    auc, acc, f1 = probe_metrics(s, s > 0.5, y_test)   # class 1 where p > 0.5
     return dict(test_auc=auc, test_acc=acc, test_f1=f1, val_auc=best_auc, best_epoch=best_epoch)
 
 # %% ../nbs/14_multitoken.ipynb #c006x1
@@ -144,27 +153,36 @@ def position_pca(acts: TokenActs, train, test, n_components: int = 20, max_len: 
         B = np.zeros((len(test), acts.flat.shape[1]), np.float32)
         B[have_te] = acts.flat[acts.offsets[test[have_te]] + p]
         pca = PCA(n_components=min(n_components, len(train), A.shape[1]), random_state=0).fit(A)
-        Ftr.append(pca.transform(A)); Fte.append(pca.transform(B)); used.append(p)
+        Ftr.append(pca.transform(A))
+        Fte.append(pca.transform(B))
+        used.append(p)
     if not used: raise SaeprobeError("no position past BOS has activations in the training rows; prompts are one token long")
     return np.hstack(Ftr).astype(np.float32), np.hstack(Fte).astype(np.float32), used
 
 # %% ../nbs/14_multitoken.ipynb #c006x2
 def fit_concat_pca(acts: TokenActs, train, y_train, test, y_test, engine: str = "fast", seed: int = 42) -> dict:
-    "The concatenated per-position PCA baseline with an L1 logistic regression (paper's C search)."
+    """The concatenated per-position PCA baseline with an L1 logistic regression (paper's C search): FISTA on the
+    batched engine (`engine="fast"`), sklearn's saga on the reference engine."""
     from saeprobe import engine as E
-    from saeprobe.probes import fit_logreg_cv
+    from saeprobe.probes import search_candidates
+    if engine not in ("fast", "reference"): raise SaeprobeError(f"unknown engine {engine!r}; valid: 'fast', 'reference'")
     Ftr, Fte, used = position_pca(acts, train, test)
-    if engine == "fast":
-        auc, acc, f1, val, C = E.fast_logreg(Ftr, y_train, Fte, y_test, cv_splits(y_train, seed), C_GRID, "l1")
-    elif engine == "reference": auc, acc, f1, val, C = fit_logreg_cv(Ftr, y_train, Fte, y_test, "l1", cv_seed=seed)
-    else: raise SaeprobeError(f"unknown engine {engine!r}; valid: 'fast', 'reference'")
-    return dict(test_auc=auc, test_acc=acc, test_f1=f1, val_auc=val, C=C, n_positions=len(used), n_features=Ftr.shape[1])
+    y_train = np.asarray(y_train)
+    splits = cv_splits(y_train, seed)
+    cands = search_candidates("logreg", Ftr.shape, splits)
+    b = E.Batch(method="logreg", X_train=Ftr, y_train=y_train, X_test=Fte, splits=splits, candidates=cands, penalty="l1",
+                solver="fista" if engine == "fast" else "saga")
+    sol, = E.solve(b, engine)
+    auc, acc, f1 = sol.metrics(y_test)
+    return dict(test_auc=auc, test_acc=acc, test_f1=f1, val_auc=sol.val_auc(y_train),
+                C=None if splits is None else float(cands[sol.chosen]), n_positions=len(used), n_features=Ftr.shape[1])
 
 # %% ../nbs/14_multitoken.ipynb #c010
 def pooled_latents(sae, acts: TokenActs, rows, batch_size: int = 2048) -> dict[str, sp.csr_matrix]:
     "SAE latents of `rows`: {'last', 'max', 'mean'} as CSR [len(rows), d_sae] (pooling over positions 1..end)."
     from saeprobe.sae import encode_sparse
-    rows = np.asarray(rows); L = acts.lengths[rows]
+    rows = np.asarray(rows)
+    L = acts.lengths[rows]
     idx = np.concatenate([np.arange(acts.offsets[r] + 1, acts.offsets[r + 1]) for r in rows])
     doc = np.repeat(np.arange(len(rows)), L - 1)
     Z = encode_sparse(sae, acts.flat[idx].astype(np.float32), batch_size).tocoo()
@@ -190,9 +208,12 @@ def multitoken_dataset(cfg, dataset: str, sae=None, k: int = 128, max_rows: int 
     y_all = load_dataset(check_dataset(dataset)).label.to_numpy()
     acts, rows = get_token_acts(cfg.model_ref, cfg.layer, dataset, max_rows=max_rows, seed=cfg.seed,
                                 batch_size=cfg.batch_size, max_bytes=max_bytes, cache_dir=cfg.cache_path, progress=progress)
-    y = y_all[rows]; N = len(y); n_train = min(N - 100, 1024)
+    y = y_all[rows]
+    N = len(y)
+    n_train = min(N - 100, 1024)
     if n_train < 10: raise SaeprobeError(f"{dataset}: {N} rows leave {n_train} for training; multi-token probing needs > 110 rows")
-    s = balanced_split(y, n_train, N - n_train, 0.5, cfg.seed); tr, te = s.train, s.test
+    s = balanced_split(y, n_train, N - n_train, 0.5, cfg.seed)
+    tr, te = s.train, s.test
     out = []
     def add(method, r): out.append(dict(dataset=dataset, method=method, n_train=len(tr), n_test=len(te), **r))
     r = fit_probe("logreg", acts.last(tr), y[tr], acts.last(te), y[te], seed=cfg.seed, engine=cfg.engine)
@@ -200,15 +221,18 @@ def multitoken_dataset(cfg, dataset: str, sae=None, k: int = 128, max_rows: int 
     # position 0 is dropped when it is the same vector in every prompt (a BOS token under a causal model): it carries
     # no information, and Gemma's BOS residual is so large that it takes all the attention and every prompt pools to it
     skip = bool(np.allclose(acts.flat[acts.offsets[:-1]], acts.flat[acts.offsets[0]], rtol=1e-3, atol=1e-3))
-    Xtr, Mtr = acts.padded(tr, skip); Xte, Mte = acts.padded(te, skip)
+    Xtr, Mtr = acts.padded(tr, skip)
+    Xte, Mte = acts.padded(te, skip)
     a = fit_attention_probe(Xtr, Mtr, y[tr], Xte, Mte, y[te], epochs=epochs, lr=lr, seed=cfg.seed, device=cfg.device)
-    add("attention", dict({k_: a[k_] for k_ in ("test_auc", "test_acc", "val_auc", "best_epoch")}, skipped_first=skip)); del Xtr, Xte
+    add("attention", dict({k_: a[k_] for k_ in ("test_auc", "test_acc", "val_auc", "best_epoch")}, skipped_first=skip))
+    del Xtr, Xte
     c = fit_concat_pca(acts, tr, y[tr], te, y[te], "reference" if cfg.engine == "reference" else "fast", cfg.seed)
     add("concat_pca", {k_: c[k_] for k_ in ("test_auc", "test_acc", "val_auc", "n_positions")})
     if cfg.sae is not None:
         sae = sae if sae is not None else load_sae(cfg.sae, device=cfg.device)
         check_sae(sae, acts.flat.shape[1], cfg.layer, cfg.sae_name)
-        Zs = pooled_latents(sae, acts, np.concatenate([tr, te])); n = len(tr)
+        Zs = pooled_latents(sae, acts, np.concatenate([tr, te]))
+        n = len(tr)
         kk = min(k, sae.cfg.d_sae)
         for pool, Z in Zs.items():
             for binar in ([False] if pool == "last" else [False, True]):
@@ -224,7 +248,8 @@ def multitoken_study(cfg, out: Path | str, k: int = 128, max_rows: int | None = 
     from saeprobe.core import progress as tqdm
     from saeprobe.core import atomic_write, atomic_write_text
     from saeprobe.run import read_unit
-    out = Path(out); (out / "units").mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    (out / "units").mkdir(parents=True, exist_ok=True)
     h = hash_json(dict(cfg=cfg.config_hash(), k=k, max_rows=max_rows, epochs=epochs, lr=lr, version=MT_VERSION))
     parts, sae = [], None
     for ds in tqdm(cfg.datasets, desc="multitoken", disable=not progress):
@@ -235,7 +260,8 @@ def multitoken_study(cfg, out: Path | str, k: int = 128, max_rows: int | None = 
             sae = load_sae(cfg.sae, device=cfg.device)
         df = multitoken_dataset(cfg, ds, sae, k, max_rows, epochs, lr, max_bytes).assign(
             model=cfg.model_ref.name, layer=cfg.layer, sae=cfg.sae_name, unit_hash=h)
-        atomic_write(p, lambda t: df.to_parquet(t)); parts.append(df)
+        atomic_write(p, lambda t: df.to_parquet(t))
+        parts.append(df)
     res = pd.concat(parts, ignore_index=True)
     atomic_write_text(out / "results.csv", res.to_csv(index=False))
     return res
@@ -274,11 +300,15 @@ def fig_multitoken(df: pd.DataFrame, wins: pd.DataFrame):
         a1.bar(range(len(ms)), [s[0] for s in st], yerr=[s[1] for s in st],
                color=[COLORS["sae"] if m.startswith("sae") else COLORS["logreg"] for m in ms])
         a1.set_xticks(range(len(ms)), [m.replace("_", " ") for m in ms], rotation=40, ha="right")
-        lo = min(s[0] - s[1] for s in st); a1.set_ylim(max(0.4, lo - 0.05), 1.0); a1.set_ylabel("mean test AUC")
+        lo = min(s[0] - s[1] for s in st)
+        a1.set_ylim(max(0.4, lo - 0.05), 1.0)
+        a1.set_ylabel("mean test AUC")
         a1.set_title(f"{df.dataset.nunique()} datasets")
         x = np.arange(len(wins))
         a2.bar(x - 0.2, wins.baseline_wins, 0.4, color=COLORS["logreg"], label="baseline better")
         a2.bar(x + 0.2, wins.sae_wins, 0.4, color=COLORS["sae"], label="SAE better")
-        a2.set_xticks(x, [p.replace(": ", ":\n") for p in wins.pairing]); a2.set_ylabel("% of datasets (ΔAUC > 0.005)")
-        a2.legend(); fig.tight_layout()
+        a2.set_xticks(x, [p.replace(": ", ":\n") for p in wins.pairing])
+        a2.set_ylabel("% of datasets (ΔAUC > 0.005)")
+        a2.legend()
+        fig.tight_layout()
     return fig

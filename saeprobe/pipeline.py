@@ -132,7 +132,9 @@ def execute(src: Path, out: Path, parameters: dict, kernel: str = "python3", log
     try:
         pm.execute_notebook(str(src), str(dst), parameters={k: v for k, v in parameters.items() if k in known},
                             kernel_name=kernel, cwd=str(src.parent), log_output=log_output, progress_bar=False,
-                            extra_arguments=KERNEL_ARGS)
+                            extra_arguments=KERNEL_ARGS, shutdown_kernel="immediate")
+        # every cell has run when the kernel is shut down: stopping it at once spares a loaded machine the graceful
+        # shutdown's timeout, whose interrupt made the kernel print a KeyboardInterrupt error on the terminal
     except pm.PapermillExecutionError as e:  # our own errors surface as ours (one line), the notebook kept for the trace
         if e.ename == "SaeprobeError": raise SaeprobeError(f"{e.evalue} (executed notebook: {dst})") from None
         raise
@@ -197,11 +199,13 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
             params = dict(profile=profile, config=json.loads(json.dumps(cfg.to_dict())),   # tuples as JSON lists
                           out=str(o), fig_dir=str(fig), force=force, jobs=jobs)
             nb = execute(template(stage, r), o, params, log_output=log_output, tag=r, progress=progress)
-        notebooks[name] = str(nb); timings[name] = round(time.time() - t, 1)
+        notebooks[name] = str(nb)
+        timings[name] = round(time.time() - t, 1)
         log.info("%s done in %.1f s", name, timings[name])
     root = summary if "summary" in stages else first
     prev = json.loads((root / "timings.json").read_text()) if (root / "timings.json").exists() else {}
-    timings = {**prev.get("stages_s", {}), **timings}; notebooks = {**prev.get("notebooks", {}), **notebooks}
+    timings = {**prev.get("stages_s", {}), **timings}
+    notebooks = {**prev.get("notebooks", {}), **notebooks}
     atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=notebooks))
     return dict(out=outs, summary=str(summary) if "summary" in stages else None, fig_dir=str(fig), timings=timings,
                 notebooks=notebooks)

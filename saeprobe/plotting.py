@@ -46,12 +46,14 @@ def portable(value, base: Path):
 def save_fig(fig, stem: Path, inputs: dict | None = None) -> list[Path]:
     """Write `fig` to `{stem}.pdf` and `{stem}.png` (atomically) plus `{stem}.json` describing its inputs (paths in it
     relative to the figure's folder)."""
-    stem = Path(stem); stem.parent.mkdir(parents=True, exist_ok=True)
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for ext in ("pdf", "png"):
         p = stem.with_suffix(f".{ext}")
         kw = dict(metadata={"CreationDate": None}) if ext == "pdf" else {}
-        atomic_write(p, lambda tmp: fig.savefig(tmp, format=ext, dpi=300, bbox_inches="tight", **kw)); paths.append(p)
+        atomic_write(p, lambda tmp: fig.savefig(tmp, format=ext, dpi=300, bbox_inches="tight", **kw))
+        paths.append(p)
     atomic_write_json(stem.with_suffix(".json"), portable(inputs or {}, stem.parent.resolve()))
     return paths
 
@@ -72,8 +74,10 @@ def plot_auc_vs_k(df: pd.DataFrame, title: str | None = None):
         cmap = plt.get_cmap("viridis", max(len(names), 2))
         for i, name in enumerate(names):
             g = sae[sae["sae"] == name].groupby("k")["test_auc"]
-            ks = np.array(sorted(g.groups)); stats = [mean_ci(g.get_group(k)) for k in ks]
-            m = np.array([s[0] for s in stats]); ci = np.array([s[1] for s in stats])
+            ks = np.array(sorted(g.groups))
+            stats = [mean_ci(g.get_group(k)) for k in ks]
+            m = np.array([s[0] for s in stats])
+            ci = np.array([s[1] for s in stats])
             c = COLORS["sae"] if len(names) == 1 else cmap(i)
             ax.plot(ks, m, marker="o", color=c, label=f"SAE probe ({name})")
             ax.fill_between(ks, m - ci, m + ci, color=c, alpha=0.15, lw=0)
@@ -84,8 +88,10 @@ def plot_auc_vs_k(df: pd.DataFrame, title: str | None = None):
             ax.axhspan(m - ci, m + ci, color=COLORS["logreg"], alpha=0.1, lw=0)
         ax.set_xscale("log", base=2)
         allk = sorted(sae.k.dropna().astype(int).unique())
-        ax.set_xticks(allk, [str(k) for k in allk]); ax.minorticks_off()
-        ax.set_xlabel("k (number of SAE latents)"); ax.set_ylabel("mean test AUC")
+        ax.set_xticks(allk, [str(k) for k in allk])
+        ax.minorticks_off()
+        ax.set_xlabel("k (number of SAE latents)")
+        ax.set_ylabel("mean test AUC")
         n = df.dataset.nunique()
         ax.set_title(title or f"{df.model.iloc[0]}, layer {df.layer.iloc[0]}: {n} dataset{'s' * (n != 1)}")
         ax.legend(loc="lower right")

@@ -13,11 +13,10 @@ from .core import SaeprobeError, check_finite, check_int, unknown
 from . import engine as E
 
 # %% auto #0
-__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'MLP_SEARCHES', 'OPTIONS_OF', 'SKLEARN_L1_RATIO',
-           'XGB_SPACE', 'MLP_HIDDEN', 'MLP_LR', 'MLP_ALPHA', 'resolve_engine', 'probe_impl', 'ProbeResult',
-           'ProbeOptions', 'LinearOptions', 'KNNOptions', 'XGBoostOptions', 'MLPOptions', 'SAEProbeOptions',
-           'probe_options', 'cv_splits', 'logreg_cv_model', 'fit_logreg_cv', 'fit_pca', 'fit_knn', 'xgb_configs',
-           'fit_xgboost', 'mlp_configs', 'fit_mlp', 'fit_probe']
+__all__ = ['C_GRID', 'SAE_KS', 'METHODS', 'ENGINES', 'REFERENCE_VERSION', 'MLP_SEARCHES', 'OPTIONS_OF', 'XGB_SPACE', 'MLP_HIDDEN',
+           'MLP_LR', 'MLP_ALPHA', 'resolve_engine', 'probe_impl', 'ProbeResult', 'ProbeOptions', 'LinearOptions',
+           'KNNOptions', 'XGBoostOptions', 'MLPOptions', 'SAEProbeOptions', 'probe_options', 'cv_splits', 'xgb_configs',
+           'mlp_configs', 'pca_components', 'search_candidates', 'logreg_cv_model', 'chosen_params', 'fit_probe']
 
 # %% ../nbs/04_probes.ipynb #c004
 C_GRID = np.logspace(5, -5, 10)
@@ -26,7 +25,7 @@ METHODS = ("logreg", "pca", "knn", "xgboost", "mlp", "sae")
 ENGINES = ("auto", "fast", "reference")
 
 # the reference path's numeric recipe: enters run hashes like `engine.ENGINE_VERSION` (history: CHANGELOG.md)
-REFERENCE_VERSION = 4
+REFERENCE_VERSION = 5
 
 def resolve_engine(engine: str, method: str, n_train: int = 0, n_features: int = 0) -> str:
     """The engine `engine` means for one fit of `method`: `auto` is the fast engine (measured faster for every method
@@ -225,163 +224,130 @@ def _check_search(y_train: np.ndarray, seed):
     return splits
 
 # %% ../nbs/04_probes.ipynb #c011
-SKLEARN_L1_RATIO = "1.8"   # the first scikit-learn whose LogisticRegression makes l1_ratio=1 an L1 fit (the paper's code)
-
-def _logreg(C: float, penalty: str, seed: int, max_iter: int = 1000):
-    import sklearn
-    from sklearn.linear_model import LogisticRegression
-    if penalty == "l1":
-        # before 1.8, l1_ratio only counts with penalty="elasticnet": this call would fit an L2 probe labelled L1
-        if tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < tuple(map(int, SKLEARN_L1_RATIO.split("."))):
-            raise SaeprobeError(f"scikit-learn {sklearn.__version__} ignores l1_ratio in LogisticRegression(C, "
-                                f"l1_ratio=1.0, solver='saga'), the paper's L1 probe; install scikit-learn>={SKLEARN_L1_RATIO}")
-        return LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=max_iter, random_state=seed)
-    return LogisticRegression(C=C, max_iter=max_iter, random_state=seed)
-
-# %% ../nbs/04_probes.ipynb #c011x1
-def _metrics(model, X_test, y_test) -> tuple[float, float, float]:
-    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
-    pred = model.predict(X_test)
-    return (float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])), float(accuracy_score(y_test, pred)),
-            float(f1_score(y_test, pred, average="weighted")))
-
-# %% ../nbs/04_probes.ipynb #c011x2
-def _search(candidates: list, make, X, y, splits, cv_X=None):
-    """(best candidate, its mean val AUC) by the protocol's rule (`engine.cv_scores`, `engine.first_best`): each
-    candidate `make(c)` fitted by the library on every fold's training rows (`cv_X(c)`: the candidate's columns), its
-    `predict_proba` on the fold's validation rows scored; a fold whose training rows hold one class is not fitted."""
-    if not splits:
-        raise SaeprobeError(f"no validation fold has both classes (n_train={len(y)}); add examples")
-    S = np.full((len(candidates), len(splits), len(y)), np.nan)
-    for i, c in enumerate(candidates):
-        Xc = X if cv_X is None else cv_X(c)
-        for f, (tr, va) in enumerate(splits):
-            if len(np.unique(y[tr])) == 2: S[i, f, va] = make(c).fit(Xc[tr], y[tr]).predict_proba(Xc[va])[:, 1]
-    scores = E.cv_scores(S, y, splits); i = E.first_best(scores)
-    return candidates[i], float(scores[i])
-
-# %% ../nbs/04_probes.ipynb #c011x3
-def _finish(model, X_fit, y, X_test, y_test, val: float | None) -> tuple[float, float, float, float]:
-    from sklearn.metrics import roc_auc_score
-    auc, acc, f1 = _metrics(model, X_test, y_test)
-    if val is None: val = float(roc_auc_score(y, model.predict_proba(X_fit)[:, 1]))
-    return auc, acc, f1, float(val)
-
-# %% ../nbs/04_probes.ipynb #c011x4
-def logreg_cv_model(X_train, y_train, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
-                    Cs: Sequence[float] = C_GRID, max_iter: int = 1000):
-    "Paper's `find_best_reg` search, returning the fitted sklearn model: (model, best C or None when n ≤ 3, val AUC or None)."
-    from sklearn.exceptions import ConvergenceWarning
-    splits = cv_splits(y_train, cv_seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # the paper's max_iter=1000 often stops early with saga
-        # every fit gets C as the NumPy float64 from the grid, as `sae-probes`' find_best_reg passes it (n <= 3: the
-        # Python float 1.0). On float32 activations this is not cosmetic: under NumPy 2 promotion a float64 C
-        # upcasts part of sklearn's gradient, and AUCs move by ~1e-3.
-        best_C, val = (None, None) if splits is None else \
-            _search([np.float64(C) for C in Cs], lambda C: _logreg(C, penalty, seed, max_iter), X_train, y_train, splits)
-        perm = np.random.RandomState(seed).permutation(len(y_train))
-        final = _logreg(best_C if best_C is not None else 1.0, penalty, seed, max_iter).fit(X_train[perm], y_train[perm])
-        best_C = None if best_C is None else float(best_C)
-    return final, best_C, val
-
-# %% ../nbs/04_probes.ipynb #c011x5
-def fit_logreg_cv(X_train, y_train, X_test, y_test, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
-                  Cs: Sequence[float] = C_GRID, max_iter: int = 1000) -> tuple[float, float, float, float, float | None]:
-    "Paper's `find_best_reg`: (test_auc, test_acc, test_f1, val_auc, best C or None when n ≤ 3)."
-    final, best_C, val = logreg_cv_model(X_train, y_train, penalty, seed, cv_seed, Cs, max_iter)
-    return (*_finish(final, X_train, y_train, X_test, y_test, val), best_C)
-
-# %% ../nbs/04_probes.ipynb #c013
-def fit_pca(X_train, y_train, X_test, y_test, seed: int = 42):
-    "Paper's `find_best_pcareg`: (test_auc, test_acc, test_f1, val_auc, n_components)."
-    from sklearn.decomposition import PCA
-    from sklearn.linear_model import LogisticRegression
-    Xs, Xt = E.standardize(X_train, X_test)
-    m = min(Xs.shape[0], Xs.shape[1], 100)
-    pca = PCA(n_components=m, random_state=seed).fit(Xs)
-    P, Pt = pca.transform(Xs), pca.transform(Xt)
-    lr = lambda: LogisticRegression(random_state=seed, max_iter=1000)
-    splits = cv_splits(y_train, seed)
-    if splits is None: c, val = P.shape[1], None
-    else: c, val = _search(list(E.grid_log2(m)), lambda c: lr(), P, y_train, splits, cv_X=lambda c: P[:, :c])
-    model = lr().fit(P[:, :c], y_train)
-    return (*_finish(model, P[:, :c], y_train, Pt[:, :c], y_test, val), int(c))
-
-# %% ../nbs/04_probes.ipynb #c013x1
-def fit_knn(X_train, y_train, X_test, y_test, seed: int = 42):
-    "Paper's `find_best_knn`: (test_auc, test_acc, test_f1, val_auc, k)."
-    from sklearn.neighbors import KNeighborsClassifier
-    Xs, Xt = E.standardize(X_train, X_test)
-    splits = cv_splits(y_train, seed)
-    if splits is None: k, val = 1, None
-    else:
-        max_k = min(len(y_train) - 1, 100, min(len(tr) for tr, _ in splits))
-        k, val = _search([int(k) for k in E.grid_log2(max_k)], lambda k: KNeighborsClassifier(n_neighbors=k), Xs, y_train, splits)
-    model = KNeighborsClassifier(n_neighbors=k).fit(Xs, y_train)
-    return (*_finish(model, Xs, y_train, Xt, y_test, val), int(k))
-
 XGB_SPACE = {"n_estimators": np.arange(50, 300, step=50), "max_depth": np.arange(2, 6),
              "learning_rate": np.logspace(-3, -1, num=10), "subsample": np.linspace(0.7, 1.0, num=5),
              "colsample_bytree": np.linspace(0.7, 1.0, num=5), "reg_alpha": np.logspace(-3, 1, num=10),
              "reg_lambda": np.logspace(-3, 1, num=10), "min_child_weight": np.arange(1, 10)}
 
-# %% ../nbs/04_probes.ipynb #c013x2
 def xgb_configs(seed: int = 42, n: int = 10) -> list[dict]:
     "The `n` XGBoost configurations the search tries: drawn with `random.Random(seed)` from the paper's space."
     import random
     rng = random.Random(seed)
     return [{k: rng.choice(list(v)) for k, v in XGB_SPACE.items()} for _ in range(n)]
 
-# %% ../nbs/04_probes.ipynb #c013x3
-def fit_xgboost(X_train, y_train, X_test, y_test, seed: int = 42):
-    "Paper's `find_best_xgboost` (seeded): (test_auc, test_acc, test_f1, val_auc, params)."
-    import xgboost
-    Xs, Xt = E.standardize(X_train, X_test)
-    make = lambda p: xgboost.XGBClassifier(**p, eval_metric="logloss", random_state=seed)
-    splits = cv_splits(y_train, seed)
-    if splits is None:
-        model = xgboost.XGBClassifier(random_state=seed).fit(Xs, y_train)
-        return (*_finish(model, Xs, y_train, Xt, y_test, None), {})
-    cfgs = xgb_configs(seed)
-    i, val = _search(list(range(len(cfgs))), lambda i: make(cfgs[i]), Xs, y_train, splits)
-    params = cfgs[i]
-    model = make(params).fit(Xs, y_train)
-    return (*_finish(model, Xs, y_train, Xt, y_test, val), {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()})
-
+# %% ../nbs/04_probes.ipynb #c011x1
 MLP_HIDDEN = [(16,), (32,), (64,), (16, 16), (32, 32), (64, 64), (16, 16, 16), (32, 32, 32), (64, 64, 64)]
 MLP_LR, MLP_ALPHA = np.logspace(-4, -2, num=5), np.logspace(-5, -2, num=5)
 
-# %% ../nbs/04_probes.ipynb #c013x4
 def mlp_configs(search: str = "paper", seed: int = 42) -> list[dict]:
     "MLP configurations tried: the paper's single `RandomState(seed)` draw, or the whole stated grid."
     if search == "paper":
         # NumPy floats, as the paper draws them: sklearn's gradient step rounds `alpha * W` differently for a NumPy
         # float (float64 product) and a Python float (float32 product on float32 activations) under NumPy 2
         rng = np.random.RandomState(seed)
-        h = MLP_HIDDEN[rng.randint(len(MLP_HIDDEN))]; lr = MLP_LR[rng.randint(len(MLP_LR))]; a = rng.choice(MLP_ALPHA)
+        h = MLP_HIDDEN[rng.randint(len(MLP_HIDDEN))]
+        lr = MLP_LR[rng.randint(len(MLP_LR))]
+        a = rng.choice(MLP_ALPHA)
         return [dict(hidden_layer_sizes=h, learning_rate_init=lr, alpha=a)]
     if search == "grid":
         return [dict(hidden_layer_sizes=h, learning_rate_init=lr, alpha=a) for h in MLP_HIDDEN for lr in MLP_LR for a in MLP_ALPHA]
     raise SaeprobeError(f"unknown mlp_search {search!r}; valid: 'paper', 'grid'")
 
-# %% ../nbs/04_probes.ipynb #c013x5
-def fit_mlp(X_train, y_train, X_test, y_test, seed: int = 42, search: str = "paper"):
-    "Paper's `find_best_mlp`: (test_auc, test_acc, test_f1, val_auc, params)."
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.neural_network import MLPClassifier
-    cfgs = mlp_configs(search, seed)
-    Xs, Xt = E.standardize(X_train, X_test)
-    make = lambda p: MLPClassifier(max_iter=1000, random_state=seed, activation="relu", solver="adam", **p)
-    splits = cv_splits(y_train, seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if splits is None: params, val = dict(hidden_layer_sizes=(32,)), None
-        else: params, val = _search(cfgs, make, Xs, y_train, splits)
-        model = make(params).fit(Xs, y_train)
-    return (*_finish(model, Xs, y_train, Xt, y_test, val), params)
+# %% ../nbs/04_probes.ipynb #c011x2
+def pca_components(n: int, d: int) -> int:
+    "The number of principal components the paper's PCA probe fits: min(n, d, 100)."
+    return min(n, d, 100)
+
+def search_candidates(method: str, shape: tuple[int, int], splits, seed: int = 42, mlp_search: str = "paper",
+                      Cs: Sequence[float] = C_GRID) -> tuple:
+    """The candidates the paper's search tries for `method` on training features of `shape` (n, d), in its order; with
+    `splits=None` (n ≤ 3, no search) the one model the paper fits instead. logreg and SAE probes: the C grid `Cs`, each
+    C the NumPy float64 the paper passes (else C = 1.0); pca: numbers of components on the log2 grid up to
+    `pca_components(n, d)` (else all of them); knn: k on the log2 grid up to min(n − 1, 100, the smallest CV training
+    fold) (else 1); xgboost: `xgb_configs(seed)` (else the library's defaults, `{}`); mlp: `mlp_configs(mlp_search,
+    seed)` (else hidden (32,) at sklearn's defaults)."""
+    n, d = shape
+    if method in ("logreg", "sae"): return tuple(np.float64(C) for C in Cs) if splits else (1.0,)
+    if method == "pca":
+        m = pca_components(n, d)
+        return tuple(int(c) for c in E.grid_log2(m)) if splits else (m,)
+    if method == "knn":
+        if not splits: return (1,)
+        return tuple(int(k) for k in E.grid_log2(min(n - 1, 100, min(len(tr) for tr, _ in splits))))
+    if method == "xgboost": return tuple(xgb_configs(seed)) if splits else ({},)
+    if method == "mlp": return tuple(mlp_configs(mlp_search, seed)) if splits else (dict(hidden_layer_sizes=(32,)),)
+    raise unknown("probe method", method, METHODS)
+
+# %% ../nbs/04_probes.ipynb #c011x4
+def logreg_cv_model(X_train, y_train, penalty: str = "l2", seed: int = 1, cv_seed: int = 42,
+                    Cs: Sequence[float] = C_GRID, max_iter: int = 1000):
+    """Paper's `find_best_reg` search on the reference engine, returning the fitted sklearn model (the case studies read
+    its weights): (model, best C or None when n ≤ 3, val AUC or None)."""
+    y = np.asarray(y_train)
+    splits = cv_splits(y, cv_seed)
+    b = E.Batch(method="logreg", X_train=X_train, y_train=y, X_test=None, splits=splits, penalty=penalty,
+                candidates=search_candidates("logreg", X_train.shape, splits, Cs=Cs), model_seed=seed, max_iter=max_iter)
+    sol, = E.solve(b, "reference")
+    if splits is None: return sol.model, None, None
+    return sol.model, float(b.candidates[sol.chosen]), sol.val_auc(y)
 
 # %% ../nbs/04_probes.ipynb #c015
+def _typed_options(method: str, options: ProbeOptions | None, kw: dict) -> ProbeOptions:
+    "The method's typed options, from `options` or from keywords (not both)."
+    if options is None: return probe_options(method, **kw)
+    if kw: raise SaeprobeError(f"pass the options of {method!r} as options= or as keywords, not both (got {sorted(kw)})")
+    if type(options) is not OPTIONS_OF.get(method):
+        raise SaeprobeError(f"options of type {type(options).__name__} do not belong to method {method!r}; use "
+                            f"probe_options({method!r}, ...)")
+    return options
+
+# %% ../nbs/04_probes.ipynb #c015x1
+def _solver(method: str, o: ProbeOptions, engine: str) -> str:
+    "The optimiser a linear fit runs: the option, or the paper's (the first of the penalty's solvers); other ones need the fast engine."
+    l1 = method == "sae" and o.penalty == "l1"
+    solvers = E.L1_SOLVERS if l1 else E.L2_SOLVERS          # the first is the default: the paper's optimiser
+    solver = getattr(o, "solver", None) or solvers[0]
+    if solver not in solvers: raise unknown(("L1" if l1 else "L2") + " solver", solver, solvers)
+    if solver != solvers[0] and engine != "fast":
+        raise SaeprobeError(f"solver={solver!r} is a batched-engine solver; it needs engine='fast' (got {engine!r}: "
+                            f"sklearn's {solvers[0]}, the paper's)")
+    return solver
+
+# %% ../nbs/04_probes.ipynb #c015x2
+def chosen_params(method: str, candidate, searched: bool) -> dict:
+    """The chosen candidate as a result's `params`: `C` (logreg; None when nothing was searched, n ≤ 3),
+    `n_components` (pca), `k` (knn), the configuration (xgboost, mlp) with NumPy scalars as Python numbers."""
+    if method in ("logreg", "sae"): return dict(C=float(candidate) if searched else None)
+    if method == "pca": return dict(n_components=int(candidate))
+    if method == "knn": return dict(k=int(candidate))
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in candidate.items()}
+
+# %% ../nbs/04_probes.ipynb #c015x3
+def _result(method: str, sol, y_train, y_test, params: dict, k: int | None = None) -> ProbeResult:
+    auc, acc, f1 = sol.metrics(y_test)
+    return ProbeResult(method, auc, acc, f1, sol.val_auc(y_train), params, k=k)
+
+# %% ../nbs/04_probes.ipynb #c015x4
+def _sae_probes(X_train, y_train, X_test, y_test, splits, candidates, o: SAEProbeOptions, engine: str, solver: str,
+                how: dict) -> list[ProbeResult]:
+    """k-sparse probes for every k of `o.ks`: latents ranked by class-mean difference on the training rows, the top
+    max(k) taken in that order (binarised if asked), one batch whose widths are the ks."""
+    from saeprobe.sae import rank_latents
+    d = X_train.shape[1]
+    ks = [check_int("k", kk, 1, d, f"a number of latents of this SAE, which has {d}") for kk in o.ks]
+    order = rank_latents(X_train, y_train, o.ranking)
+    top = order[:max(ks)]   # the latents in ranking order: the top k are the first k columns
+    A, B = sp.csr_matrix(X_train)[:, top].tocsr(), sp.csr_matrix(X_test)[:, top].tocsr()
+    if o.binarize: A, B = (A > 1).astype(np.float32), (B > 1).astype(np.float32)
+    b = E.Batch(method="logreg", X_train=A, y_train=y_train, X_test=B, splits=splits, candidates=candidates,
+                widths=tuple(ks), penalty=o.penalty, solver=solver, max_iter=o.max_iter, model_seed=o.model_seed,
+                device=o.device)
+    return [_result("sae", sol, y_train, y_test, dict(chosen_params("sae", candidates[sol.chosen], splits is not None),
+                    k=int(kk), penalty=o.penalty, ranking=o.ranking, binarize=bool(o.binarize),
+                    latents=order[:kk].tolist(), **how), k=int(kk))
+            for kk, sol in zip(ks, E.solve(b, engine))]
+
+# %% ../nbs/04_probes.ipynb #c015x5
 def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, options: ProbeOptions | None = None,
               **kw) -> ProbeResult | list[ProbeResult]:
     """Fit probe `method` on (`X_train`, `y_train`) with the paper's hyperparameter search; evaluate on the test set.
@@ -391,9 +357,10 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
     of the paper's space), `"mlp"` (the paper's one random configuration, `mlp_search="grid"`: all 225) — each on dense
     activations, returning one `ProbeResult` — or `"sae"`: k-sparse logistic regression on the top-k SAE latents
     (dense or scipy sparse), returning one `ProbeResult` per k when `k` is a list. Labels are 0/1. The search is the
-    paper's (`cv_splits`): no search at n ≤ 3, leave-2-out up to 12 rows, 6 stratified folds below 128, then a hold-out
-    of the last min(0.2 n, 100) rows; the first candidate with the highest mean validation AUC wins, and is refit on
-    all training rows. `seed` (0..2**32-1, default 42) seeds the folds and the models.
+    paper's (`cv_splits`, `search_candidates`): no search at n ≤ 3, leave-2-out up to 12 rows, 6 stratified folds
+    below 128, then a hold-out of the last min(0.2 n, 100) rows; the first candidate with the highest mean validation
+    AUC wins, and is refit on all training rows. `seed` (0..2**32-1, default 42) seeds the folds and the models.
+    The fit itself is one `engine.Batch` answered by `engine.solve`.
 
     Options: `options`, the method's typed `ProbeOptions` (`probe_options(method, ...)`), or the same as keywords (an
     option another method does not take is an error):
@@ -410,77 +377,26 @@ def fit_probe(method: str, X_train, y_train, X_test, y_test, *, seed: int = 42, 
 
     Each result's `params` records the chosen hyperparameters and `engine`, `impl` (`probe_impl`) and `device`.
     Bad input (one class, mismatched shapes, NaN, unknown option values) is a `SaeprobeError` naming the value."""
-    from saeprobe.sae import rank_latents
-    if options is None: options = probe_options(method, **kw)
-    elif kw: raise SaeprobeError(f"pass the options of {method!r} as options= or as keywords, not both (got {sorted(kw)})")
-    elif type(options) is not OPTIONS_OF.get(method):
-        raise SaeprobeError(f"options of type {type(options).__name__} do not belong to method {method!r}; use "
-                            f"probe_options({method!r}, ...)")
-    o = options
-    device = o.device
-    dev = E.get_device(device).type                    # an unknown or absent device fails here, before any work
+    o = _typed_options(method, options, kw)
+    dev = E.get_device(o.device).type                  # an unknown or absent device fails here, before any work
     X_train, X_test = _as_features(X_train, "train", method == "sae"), _as_features(X_test, "test", method == "sae")
     engine = resolve_engine(o.engine, method, X_train.shape[0], X_train.shape[1])
-    l1 = method == "sae" and o.penalty == "l1"
-    solvers = E.L1_SOLVERS if l1 else E.L2_SOLVERS          # the first is the default: the paper's optimiser
-    solver = getattr(o, "solver", None) or solvers[0]
-    if solver not in solvers: raise unknown(("L1" if l1 else "L2") + " solver", solver, solvers)
-    if solver != solvers[0] and engine != "fast":
-        raise SaeprobeError(f"solver={solver!r} is a batched-engine solver; it needs engine='fast' (got {engine!r}: "
-                            f"sklearn's {solvers[0]}, the paper's)")
+    solver = _solver(method, o, engine)
     y_train, y_test = _check_inputs(X_train, y_train, X_test, y_test)
     splits = _check_search(y_train, seed)
-    fast = engine == "fast"
-    how = dict(engine=engine, device=dev, impl=probe_impl(method, engine, device, getattr(o, "solver", None),
+    how = dict(engine=engine, device=dev, impl=probe_impl(method, engine, o.device, getattr(o, "solver", None),
                                                          getattr(o, "penalty", "l1"), getattr(o, "xgb_impl", None)))
-    if method == "logreg":
-        if fast: auc, acc, f1, val, C = E.fast_logreg(X_train, y_train, X_test, y_test, splits, C_GRID, "l2",
-                                                       device, solver=solver)
-        else: auc, acc, f1, val, C = fit_logreg_cv(X_train, y_train, X_test, y_test, "l2", seed=1, cv_seed=seed)
-        return ProbeResult("logreg", auc, acc, f1, val, dict(C=C, **how))
-    if method in ("pca", "knn"):
-        f = {"pca": E.fast_pca, "knn": E.fast_knn}[method] if fast else {"pca": fit_pca, "knn": fit_knn}[method]
-        kw = {"solver": solver, "seed": seed} if method == "pca" else {}
-        auc, acc, f1, val, p = f(X_train, y_train, X_test, y_test, splits, device, **kw) if fast else \
-            f(X_train, y_train, X_test, y_test, seed)
-        return ProbeResult(method, auc, acc, f1, val, {{"pca": "n_components", "knn": "k"}[method]: p, **how})
     if method == "xgboost":
-        if o.xgb_impl is not None and not fast:
+        if o.xgb_impl is not None and engine != "fast":
             raise SaeprobeError(f"xgb_impl={o.xgb_impl!r} chooses the fast engine's trees; it needs engine='fast' (got {engine!r})")
-        if fast and splits is not None:  # n <= 3 has no search: the paper's default model, nothing to batch
-            cfgs = xgb_configs(seed)
-            auc, acc, f1, val, i = E.fast_xgboost(X_train, y_train, X_test, y_test, splits, cfgs, seed, o.n_threads,
-                                                  o.xgb_impl)
-            p = {k: (v.item() if hasattr(v, "item") else v) for k, v in cfgs[i].items()}
-        else: auc, acc, f1, val, p = fit_xgboost(X_train, y_train, X_test, y_test, seed)
-        if splits is None: how.update(engine="reference", impl="xgboost")   # n <= 3: the library's default model
-        return ProbeResult(method, auc, acc, f1, val, dict(p, **how))
-    if method == "mlp":
-        search = o.mlp_search
-        if fast:
-            cfgs = mlp_configs(search, seed)
-            auc, acc, f1, val, i = E.fast_mlp(X_train, y_train, X_test, y_test, splits, cfgs, seed)
-            p = dict(hidden_layer_sizes=(32,)) if i is None else cfgs[i]
-        else: auc, acc, f1, val, p = fit_mlp(X_train, y_train, X_test, y_test, seed, search)
-        p = {k: (float(v) if isinstance(v, np.floating) else v) for k, v in p.items()}
-        return ProbeResult(method, auc, acc, f1, val, dict(p, **how))
-    k, penalty, ranking, binarize, max_iter, model_seed = o.k, o.penalty, o.ranking, o.binarize, o.max_iter, o.model_seed
-    ks = o.ks
-    d = X_train.shape[1]
-    ks = [check_int("k", kk, 1, d, f"a number of latents of this SAE, which has {d}") for kk in ks]
-    order = rank_latents(X_train, y_train, ranking)
-    Xtr, Xte = (sp.csr_matrix(X_train), sp.csr_matrix(X_test))
-    top = order[:max(ks)]   # the latents in ranking order: the top k are the first k columns
-    A, B = Xtr[:, top].tocsr(), Xte[:, top].tocsr()
-    if binarize: A, B = (A > 1).astype(np.float32), (B > 1).astype(np.float32)
-    if fast and solver == "saga": res = E.fast_sae_saga(A, y_train, B, y_test, splits, ks, C_GRID, model_seed, max_iter)
-    # the reference fits dense arrays, as the paper does: on sparse input sklearn's saga takes another path (lazy
-    # updates, intercept decay 0.01) and stops elsewhere
-    elif fast: res = [E.fast_logreg(A[:, :kk].toarray(), y_train, B[:, :kk].toarray(), y_test, splits, C_GRID, penalty,
-                                    device, max_iter, solver=solver) for kk in ks]
-    else: res = [fit_logreg_cv(A[:, :kk].toarray(), y_train, B[:, :kk].toarray(), y_test, penalty, seed=model_seed,
-                               cv_seed=seed, max_iter=max_iter) for kk in ks]
-    out = [ProbeResult("sae", auc, acc, f1, val, dict(C=C, k=int(kk), penalty=penalty, ranking=ranking, binarize=bool(binarize),
-                                                      latents=order[:kk].tolist(), **how), k=int(kk))
-           for kk, (auc, acc, f1, val, C) in zip(ks, res)]
-    return out[0] if np.isscalar(k) else out
+        if splits is None: engine = "reference"; how.update(engine=engine, impl="xgboost")  # n <= 3: the library's default model
+    cands = search_candidates(method, X_train.shape, splits, seed, getattr(o, "mlp_search", "paper"))
+    if method == "sae":
+        out = _sae_probes(X_train, y_train, X_test, y_test, splits, cands, o, engine, solver, how)
+        return out[0] if np.isscalar(o.k) else out
+    b = E.Batch(method=method, X_train=X_train, y_train=y_train, X_test=X_test, splits=splits, candidates=cands,
+                n_components=pca_components(*X_train.shape) if method == "pca" else None, seed=seed, device=o.device,
+                solver=solver if method in ("logreg", "pca") else None, n_threads=getattr(o, "n_threads", 0),
+                xgb_impl=getattr(o, "xgb_impl", None))
+    sol, = E.solve(b, engine)
+    return _result(method, sol, y_train, y_test, dict(chosen_params(method, cands[sol.chosen], splits is not None), **how))

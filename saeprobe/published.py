@@ -71,7 +71,8 @@ def load_published(root: Path | str | None = None, models=None) -> pd.DataFrame:
         if not need.exists(): raise SaeprobeError(f"published results for {m}: missing file {need}")
         for (kind, regime), rel in files.items():
             if not (root / rel).exists():
-                log.warning("published results: %s", skip_line(dict(model=m, kind=kind, regime=regime, file=rel))); continue
+                log.warning("published results: %s", skip_line(dict(model=m, kind=kind, regime=regime, file=rel)))
+                continue
             try: parts.append(_read(root, rel, m, kind, regime))
             except (KeyError, AttributeError) as e:
                 raise SaeprobeError(f"{root / rel} does not have the paper's columns (missing {e}); see SPEC §12") from e
@@ -127,6 +128,7 @@ def load_published_layers(root: Path | str | None = None) -> pd.DataFrame:
     parts = []
     for m in PUBLISHED_MODELS:
         for f in sorted((root / f"baseline_probes_{m}" / "normal_settings").glob("layer*_results.csv")):
-            d = pd.read_csv(f); parts.append(d.assign(model=m, layer=f.name[len("layer"):-len("_results.csv")]))
+            d = pd.read_csv(f)
+            parts.append(d.assign(model=m, layer=f.name[len("layer"):-len("_results.csv")]))
     if not parts: raise SaeprobeError(f"{root} has no baseline_probes_*/normal_settings/layer*_results.csv files")
     return pd.concat(parts, ignore_index=True)[["model", "layer", "dataset", "method", "test_auc", "val_auc"]]

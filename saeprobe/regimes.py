@@ -24,12 +24,15 @@ def balanced_split(y: np.ndarray, n_train: int, n_test: int, pos_ratio: float = 
     y = np.asarray(y)
     rng = np.random.RandomState(seed)
     pos, neg = np.where(y == 1)[0], np.where(y == 0)[0]
-    p_tr = int(np.ceil(pos_ratio * n_train)); n_tr = n_train - p_tr
-    p_te = int(np.ceil(pos_ratio * n_test)); n_te = n_test - p_te
+    p_tr = int(np.ceil(pos_ratio * n_train))
+    n_tr = n_train - p_tr
+    p_te = int(np.ceil(pos_ratio * n_test))
+    n_te = n_test - p_te
     if p_tr + p_te > len(pos) or n_tr + n_te > len(neg):
         raise SaeprobeError(f"cannot draw n_train={n_train}, n_test={n_test} at positive fraction {pos_ratio} from "
                             f"{len(pos)} positives and {len(neg)} negatives")
-    tr_p = rng.choice(pos, size=p_tr, replace=False); tr_n = rng.choice(neg, size=n_tr, replace=False)
+    tr_p = rng.choice(pos, size=p_tr, replace=False)
+    tr_n = rng.choice(neg, size=n_tr, replace=False)
     te_p = rng.choice(np.setdiff1d(pos, tr_p), size=p_te, replace=False)
     te_n = rng.choice(np.setdiff1d(neg, tr_n), size=n_te, replace=False)
     return Split(rng.permutation(np.concatenate([tr_p, tr_n])), rng.permutation(np.concatenate([te_p, te_n])))
@@ -70,7 +73,9 @@ def noise_fracs() -> list[float]:
 # %% ../nbs/05_regimes.ipynb #c009x1
 def imbalance_sizes(y: np.ndarray, min_test: int = 100) -> tuple[int, int]:
     "(n_train, n_test) of the class-imbalance regime for labels `y`: the most rows every fraction can afford."
-    y = np.asarray(y); n_pos = int(y.sum()); n_neg = len(y) - n_pos
+    y = np.asarray(y)
+    n_pos = int(y.sum())
+    n_neg = len(y) - n_pos
     max_total = int(min(n_neg / 0.95, n_pos / 0.95))
     n_train = min(max_total - min_test, 1024)
     if n_train < 2:
@@ -81,7 +86,8 @@ def imbalance_sizes(y: np.ndarray, min_test: int = 100) -> tuple[int, int]:
 def corrupt_labels(y_train: np.ndarray, frac: float, seed: int = 42) -> np.ndarray:
     "Copy of `y_train` with `int(len·frac)` labels flipped, chosen by `RandomState(seed)` (the paper's `corrupt_ytrain`)."
     if not 0 <= frac <= 0.5: raise SaeprobeError(f"label-noise fraction {frac!r} outside [0, 0.5]")
-    rng = np.random.RandomState(seed); y = np.array(y_train, copy=True)
+    rng = np.random.RandomState(seed)
+    y = np.array(y_train, copy=True)
     idx = rng.choice(len(y), size=int(len(y) * frac), replace=False)
     y[idx] = 1 - y[idx]
     return y
@@ -105,15 +111,18 @@ def regime_split(regime: str, y: np.ndarray, value=0, seed: int = 42, n_ood: int
         n = int(value)
         if n not in scarcity_sizes(): raise unknown("scarcity size", n, [str(v) for v in scarcity_sizes()])
         if n > len(y) - 100: raise SaeprobeError(f"scarcity size {n} needs > {n + 100} rows; the dataset has {len(y)}")
-        s = balanced_split(y, n, len(y) - n - 1, 0.5, seed); return RegimeSplit(s.train, s.test, y[s.train])
+        s = balanced_split(y, n, len(y) - n - 1, 0.5, seed)
+        return RegimeSplit(s.train, s.test, y[s.train])
     if regime == "imbalance":
         f = round(float(value), 2)
         if f not in imbalance_fracs(): raise unknown("imbalance fraction", f, [str(v) for v in imbalance_fracs()])
-        s = balanced_split(y, *imbalance_sizes(y), f, seed); return RegimeSplit(s.train, s.test, y[s.train])
+        s = balanced_split(y, *imbalance_sizes(y), f, seed)
+        return RegimeSplit(s.train, s.test, y[s.train])
     if regime == "label_noise":
         f = round(float(value), 2)
         if f not in noise_fracs(): raise unknown("label-noise fraction", f, [str(v) for v in noise_fracs()])
-        s = normal_split(y, seed); return RegimeSplit(s.train, s.test, corrupt_labels(y[s.train], f, seed))
+        s = normal_split(y, seed)
+        return RegimeSplit(s.train, s.test, corrupt_labels(y[s.train], f, seed))
     # ood: training rows from the first 1500 of the dataset; test = every row of the OOD file
     if n_ood is None: raise SaeprobeError("the ood regime needs n_ood, the number of rows of the OOD test file")
     head = y[:1500]

@@ -162,7 +162,7 @@ def preflight(cfg: RunConfig) -> tuple[int, int] | None:
 # %% ../nbs/06_run.ipynb #c007
 RESULT_COLUMNS = ["model", "layer", "hook", "sae", "dataset", "regime", "regime_value", "method", "k", "n_train",
                   "n_test", "test_auc", "test_acc", "test_f1", "val_auc", "C", "params", "latents", "seed",
-                  "config_hash", "unit_hash"]
+                  "config_hash", "unit_hash", "error"]
 TASK_KINDS = ("extract", "encode", "baselines", "sae_probes")   # what a sweep counts, in the order they run
 
 def task_kind(method: str) -> str:
@@ -185,7 +185,10 @@ def features(cfg: RunConfig, dataset: str, sae=None, force: bool = False, progre
 # %% ../nbs/06_run.ipynb #c007b
 def probe_rows(cfg: RunConfig, dataset: str, method: str, n_threads: int = 0) -> pd.DataFrame:
     """The tidy rows of one probe task: `method` of `cfg` on `dataset` at every value of the regime (the SAE probes: at
-    every k). A baseline's rows have `sae` null: they belong to no SAE. `n_threads`: XGBoost's cores (0: all)."""
+    every k). A baseline's rows have `sae` null: they belong to no SAE. `n_threads`: XGBoost's cores (0: all).
+    A regime value whose split the probe cannot be fitted on (its data fail `fit_probe`'s checks, e.g. a hold-out of
+    one class) gets one row with no metrics and the reason in `error` (every other row's `error` is null): the
+    value is reported, never silently missing."""
     on_latents = method == "sae"
     y = load_dataset(dataset).label.to_numpy()
     X, Z = features(cfg, dataset, latents=on_latents)
@@ -202,14 +205,18 @@ def probe_rows(cfg: RunConfig, dataset: str, method: str, n_threads: int = 0) ->
         s = regime_split(cfg.regime, y, value, cfg.seed, n_ood=len(y_ood) if cfg.regime == "ood" else None)
         F_test, y_test = (F_ood, y_ood) if s.test_source == "ood" else (F, y)
         ytr, yte = s.y_train, y_test[s.test]
-        base = dict(ident, regime_value=float(value), n_train=len(s.train), n_test=len(s.test))
+        base = dict(ident, regime_value=float(value), n_train=len(s.train), n_test=len(s.test), error=None)
+        try: fit = fit_probe(method, F[s.train], ytr, F_test[s.test], yte, seed=cfg.seed, options=options)
+        except SaeprobeError as e:
+            rows.append(dict(base, method=method, k=pd.NA, error=str(e)))
+            continue
         if not on_latents:
-            r = fit_probe(method, F[s.train], ytr, F_test[s.test], yte, seed=cfg.seed, options=options)
+            r = fit
             rows.append(dict(base, method=method, k=pd.NA, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                              val_auc=r.val_auc, C=r.params.get("C"), params=json.dumps(r.params), latents=None))
             continue
         # latents ranked on the training labels the probe sees (the flipped ones, under label noise)
-        for r in fit_probe("sae", F[s.train], ytr, F_test[s.test], yte, seed=cfg.seed, options=options):
+        for r in fit:
             rows.append(dict(base, method="sae", k=r.k, test_auc=r.test_auc, test_acc=r.test_acc, test_f1=r.test_f1,
                              val_auc=r.val_auc, C=r.params["C"], latents=json.dumps(r.params["latents"]),
                              params=json.dumps({k: v for k, v in r.params.items() if k != "latents"})))
@@ -238,9 +245,11 @@ def read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
     try:
         df = pd.read_parquet(path)
     except Exception as e:
-        log.warning("result file %s is unreadable (%s); recomputing", path, e); return None
+        log.warning("result file %s is unreadable (%s); recomputing", path, e)
+        return None
     if len(df) == 0 or set(df["unit_hash"]) != {want_hash}:
-        log.info("result file %s is from another config; recomputing", path); return None
+        log.info("result file %s is from another config; recomputing", path)
+        return None
     return df
 
 def task_path(cfg: RunConfig, method: str, dataset: str) -> Path:
@@ -273,7 +282,8 @@ def probe_threads(n: int = PROBE_THREADS):
     OpenBLAS, two more libgomp) on first use, so they are imported first."""
     import torch, scipy.optimize, sklearn.decomposition, sklearn.linear_model, sklearn.neighbors, sklearn.neural_network, xgboost  # noqa: F401
     from threadpoolctl import threadpool_limits
-    n_torch = torch.get_num_threads(); torch.set_num_threads(n)
+    n_torch = torch.get_num_threads()
+    torch.set_num_threads(n)
     try:
         with threadpool_limits(n): yield
     finally: torch.set_num_threads(n_torch)
@@ -327,7 +337,8 @@ def extract_parts(cfg: RunConfig, parts: list[tuple[str, bool]], sae=None, force
         for d, ood in parts:
             try: one(d, ood, wait=False); bar.update()
             except CacheBusy as e:
-                later.append((d, ood)); log.info("%s: another process is extracting it; back to it at the end (%s)", d, e)
+                later.append((d, ood))
+                log.info("%s: another process is extracting it; back to it at the end (%s)", d, e)
         for d, ood in later: one(d, ood, wait=True); bar.update()
     return out
 
@@ -355,7 +366,8 @@ def make_smoke_fixtures(root: Path, layer: int = 1, d_model: int = 16, d_sae: in
     from sae_lens import StandardSAE, StandardSAEConfig
     from sae_lens.saes.sae import SAEMetadata
     from saeprobe.activations import build_tiny_model
-    root = Path(root); root.mkdir(parents=True, exist_ok=True)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     m, s = root / "tiny-gemma3", root / "tiny-sae"
     def _publish(tmp: Path, dst: Path):  # atomic: parallel test workers may build the same fixture
         try: os.replace(tmp, dst)
@@ -366,5 +378,7 @@ def make_smoke_fixtures(root: Path, layer: int = 1, d_model: int = 16, d_sae: in
         torch.manual_seed(0)
         sae = StandardSAE(StandardSAEConfig(d_in=d_model, d_sae=d_sae, metadata=SAEMetadata(hook_name=hook_name(layer))))
         with torch.no_grad(): sae.W_enc.normal_(0, 1); sae.b_enc.fill_(-0.5)
-        tmp = Path(tempfile.mkdtemp(dir=root)); sae.save_model(str(tmp)); _publish(tmp, s)
+        tmp = Path(tempfile.mkdtemp(dir=root))
+        sae.save_model(str(tmp))
+        _publish(tmp, s)
     return str(m), str(s)

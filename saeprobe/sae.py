@@ -26,7 +26,8 @@ def embedded_sae_dir() -> Path:
     return Path(saeprobe.__file__).resolve().parent / "data" / "embedded_sae"
 
 def _stat(p: Path) -> tuple[int, int]:
-    st = p.stat(); return st.st_size, st.st_mtime_ns
+    st = p.stat()
+    return st.st_size, st.st_mtime_ns
 
 @functools.lru_cache(maxsize=256)
 def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:

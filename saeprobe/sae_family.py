@@ -54,7 +54,8 @@ def train_family(specs: Sequence[SAESpec], model: str, layer: int, root: Path | 
     "Train every spec (skipping finished ones with the same recipe); returns the SAE folders."
     from saeprobe.core import progress as tqdm
     from saeprobe.train_sae import train_sae_for_model
-    root = Path(root); out = []
+    root = Path(root)
+    out = []
     for s in tqdm(list(specs), desc="train SAEs", disable=not progress):
         d = root / s.name
         recipe = dict(arch=s.arch, d_sae=s.d_sae, k=s.k, l1=s.l1, n_tokens=n_tokens, eval_tokens=eval_tokens,
@@ -79,7 +80,8 @@ def run_family(saes: Sequence[str], profile: str = "quick", model: str = "", lay
     for r in regimes:
         if r not in REGIMES: raise unknown("regime", r, REGIMES)
     if not saes: raise SaeprobeError("no SAEs: pass SAE folders or sae-lens ids, or train a family first")
-    root = Path(root or "results/sae_family"); parts = []
+    root = Path(root or "results/sae_family")
+    parts = []
     for r in regimes:
         jobs_ = [(None, ("logreg",), root / "logreg" / r)] + \
                 [(s, ("sae",), root / SAERef(s).name.replace("/", "__") / r) for s in saes]
@@ -132,7 +134,8 @@ def fig21_auc_vs_l0(df: pd.DataFrame, info: pd.DataFrame, ks: Sequence[int] = (1
                     ax.plot(g.l0, g.test_auc, marker=marks[w], ms=2.5, lw=0.8, color=col[a], label=f"{a} {w}")
                 lr = df[(df.method == "logreg") & (df.regime == r)].test_auc.mean()
                 ax.axhline(lr, color="k", ls="--", lw=0.8, label="logreg")
-                ax.set_xscale("log"); ax.set_title(f"{r}, k={k}")
+                ax.set_xscale("log")
+                ax.set_title(f"{r}, k={k}")
                 if i == len(ks) - 1: ax.set_xlabel("L0 (measured)")
                 if j == 0: ax.set_ylabel("mean test AUC")
         h, l = axes[0, 0].get_legend_handles_labels()     # one legend for all panels, below them
@@ -148,7 +151,8 @@ def best_per_arch(df: pd.DataFrame, info: pd.DataFrame, k: int = 16, regime: str
     best = sae.groupby(["arch", "sae"]).test_auc.mean().reset_index().sort_values("test_auc").groupby("arch").tail(1)
     per = sae[sae.sae.isin(best.sae)].groupby(["arch", "sae", "l0", "dataset"]).test_auc.mean().reset_index()
     lr = d[d.method == "logreg"].groupby("dataset").test_auc.mean().rename("logreg_auc")
-    per = per.join(lr, on="dataset"); per["delta"] = per.test_auc - per.logreg_auc
+    per = per.join(lr, on="dataset")
+    per["delta"] = per.test_auc - per.logreg_auc
     return per
 
 def fig12_delta_box(per: pd.DataFrame, k: int = 16):
@@ -160,6 +164,7 @@ def fig12_delta_box(per: pd.DataFrame, k: int = 16):
         ax.boxplot([per[per.arch == a].delta for a in archs], showfliers=False)
         ax.set_xticks(range(1, len(archs) + 1),
                       [f"{a}\nL0 {per[per.arch == a].l0.iloc[0]:.0f}" for a in archs])
-        ax.axhline(0, color="k", lw=0.6); ax.set_ylabel(f"Δ test AUC (SAE k={k} − logreg)")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_ylabel(f"Δ test AUC (SAE k={k} − logreg)")
         ax.set_title("best SAE per architecture, normal setting")
     return fig

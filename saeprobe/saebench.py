@@ -93,7 +93,9 @@ def saebench_result(df: pd.DataFrame, cfg, sae_cfg: dict | None = None, results_
 # %% ../nbs/08a_saebench.ipynb #c103
 def write_saebench(df: pd.DataFrame, cfgs: Sequence, out: Path, sae_cfgs: dict | None = None) -> list[Path]:
     """Write one SAEBench file per SAE of `cfgs` that ran in the normal regime, under `{out}/eval_results/`; an SAE
-    paired with several models or layers gets one file per pairing (`__{model}_layer{L}` before the suffix)."""
+    paired with several models or layers gets one file per pairing (`__{model}_layer{L}` before the suffix). Cells
+    whose probe could not be fitted (rows with an `error`) are not averaged; the sweep's manifest lists them."""
+    if "error" in df.columns: df = df[df["error"].isna()]
     normal = [c for c in cfgs if c.regime == "normal" and c.sae is not None and "sae" in c.methods]
     count = pd.Series([c.sae for c in normal]).value_counts() if normal else {}
     paths = []

@@ -28,7 +28,8 @@ __all__ = ['COLA', 'COLA_RELABELS', 'AIMADE', 'SELECTIONS', 'top_latents', 'late
 def _metrics(scores, y) -> dict:
     "AUC (NaN when `y` has one class) and accuracy at probability 0.5."
     from sklearn.metrics import roc_auc_score
-    y = np.asarray(y); scores = np.asarray(scores)
+    y = np.asarray(y)
+    scores = np.asarray(scores)
     auc = float(roc_auc_score(y, scores)) if len(np.unique(y)) == 2 else np.nan
     return dict(test_auc=auc, test_acc=float(np.mean((scores > 0.5) == y)), n=len(y))
 
@@ -101,7 +102,9 @@ def synthetic_relabels(n_rows: int = 1000, start: int = 4000, flip: float = 0.22
     "A stand-in relabel table for tests: CoLA rows `start…`, a random `flip` share relabelled. Not for results."
     d = load_dataset(COLA).iloc[start:start + n_rows]
     rng = np.random.default_rng(seed)
-    clean = d.label.to_numpy().copy(); f = rng.choice(len(d), int(flip * len(d)), replace=False); clean[f] = 1 - clean[f]
+    clean = d.label.to_numpy().copy()
+    f = rng.choice(len(d), int(flip * len(d)), replace=False)
+    clean[f] = 1 - clean[f]
     return pd.DataFrame(dict(prompt=d.prompt.tolist(), clean=clean, original_target=d.label.to_numpy()))
 
 # %% ../nbs/13_studies.ipynb #c010
@@ -110,7 +113,8 @@ def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank
     """Baseline, SAE (top-`k`) and single-latent probes on CoLA scored against original and clean labels.
     Returns `metrics` (condition × probe: test_auc, test_acc, n), `examples` (rows labelled grammatical that the
     baseline is most confident are not) and `info`."""
-    d = load_dataset(COLA); y = d.label.to_numpy()
+    d = load_dataset(COLA)
+    y = d.label.to_numpy()
     # a prompt maps to its first row outside the training pool (CoLA repeats some sentences)
     first, seen = {}, set(d.prompt.iloc[:train_pool])
     for i, p in enumerate(d.prompt.iloc[train_pool:], start=train_pool): first.setdefault(p, i)
@@ -127,7 +131,8 @@ def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank
     base, C, _ = logreg_cv_model(X[tr], y[tr], "l2", cv_seed=seed)
     order = top_latents(Z[tr], y[tr], max(k, latent_rank), ranking)
     top = order[:k]; one = [int(latent)] if latent is not None else [int(order[latent_rank - 1])]
-    sae_m, _ = latent_probe(Z[tr], y[tr], top, seed); one_m, _ = latent_probe(Z[tr], y[tr], one, seed)
+    sae_m, _ = latent_probe(Z[tr], y[tr], top, seed)
+    one_m, _ = latent_probe(Z[tr], y[tr], one, seed)
     scores = {"baseline": base.predict_proba(X[rows])[:, 1], f"sae_{len(top)}": _score(sae_m, Z[rows], top),
               f"latent_{one[0]}": _score(one_m, Z[rows], one)}
     original, clean = y[rows], relabels.clean.to_numpy()
@@ -149,20 +154,23 @@ def cola_study(cfg: RunConfig, relabels: pd.DataFrame, k: int = 128, latent_rank
 def fig_cola(metrics: pd.DataFrame, agreement: float):
     "Grouped bars of test accuracy (and AUC) per condition; an 'Original labels' reference bar = agreement with them."
     import matplotlib.pyplot as plt
-    conds = list(dict.fromkeys(metrics.condition)); probes = list(dict.fromkeys(metrics.probe))
+    conds = list(dict.fromkeys(metrics.condition))
+    probes = list(dict.fromkeys(metrics.probe))
     ref = {"original labels": 1.0, "clean labels": agreement, "disagreements (clean labels)": 0.0}
     with paper_style():
         fig, axes = plt.subplots(1, 2, figsize=(2 * FIG_W1, 2.0))
         for ax, col in zip(axes, ["test_acc", "test_auc"]):
             bars = (["original labels (reference)"] if col == "test_acc" else []) + probes
-            w = 0.8 / len(bars); x = np.arange(len(conds))
+            w = 0.8 / len(bars)
+            x = np.arange(len(conds))
             for i, b in enumerate(bars):
                 v = [ref[c] for c in conds] if b.endswith("(reference)") else \
                     [metrics[(metrics.condition == c) & (metrics.probe == b)][col].iloc[0] for c in conds]
                 color = "0.6" if b.endswith("(reference)") else COLORS["logreg"] if b == "baseline" else \
                     COLORS["sae"] if b.startswith("sae") else "#ff7f0e"
                 ax.bar(x + (i - (len(bars) - 1) / 2) * w, v, w, label=b.replace("_", " "), color=color)
-            ax.set_xticks(x, [c.replace(" (", "\n(") for c in conds]); ax.set_ylim(0, 1.05)
+            ax.set_xticks(x, [c.replace(" (", "\n(") for c in conds])
+            ax.set_ylim(0, 1.05)
             ax.set_ylabel({"test_acc": "test accuracy", "test_auc": "test AUC"}[col])
             if col == "test_auc": ax.axhline(0.5, color="k", lw=0.5, ls=":")
         axes[0].legend(fontsize=5, loc="upper right")
@@ -183,7 +191,8 @@ def aimade_study(cfg: RunConfig, lm=None, n_latents: int = 3, min_count: int = 1
                  ranking: str = "raw", seed: int = 42) -> dict:
     """Top latents by |mean difference| with their activation by class, final-token counts by class, and the
     dense baseline (fitted on the normal split, returned as `probe`)."""
-    d = load_dataset(check_dataset(dataset)); y = d.label.to_numpy()
+    d = load_dataset(check_dataset(dataset))
+    y = d.label.to_numpy()
     X, Z = features(cfg, dataset)
     if Z is None: raise SaeprobeError("this study needs an SAE (cfg.sae)")
     lm = lm or cfg.model_ref.load()
@@ -220,19 +229,24 @@ def token_projection(lm, layer: int, w: np.ndarray, text="debian", n_tokens: int
     w = torch.as_tensor(np.asarray(w, np.float32).ravel())
     if w.numel() != lm.d_model: raise SaeprobeError(f"direction has {w.numel()} entries; the model has d_model={lm.d_model}")
     V = max(len(lm.tokenizer), int(lm.tokenizer.vocab_size)) + 1
-    sums, cnt = np.zeros(V), np.zeros(V, dtype=np.int64); n = 0
+    sums, cnt = np.zeros(V), np.zeros(V, dtype=np.int64)
+    n = 0
     with tqdm(total=n_tokens, desc="project", disable=not progress) as bar:
         for batch in doc_batches(lm, iter_documents(text), ctx_len, batch_size):
             if n >= n_tokens: break
             h, lens = run_to_layer(lm, batch, layer)
             proj = (h @ w).numpy()
             for j, L in enumerate(lens.tolist()):
-                L = min(L, n_tokens - n); ids = np.asarray(batch[j][:L])
-                np.add.at(sums, ids, proj[j, :L]); np.add.at(cnt, ids, 1); n += L
+                L = min(L, n_tokens - n)
+                ids = np.asarray(batch[j][:L])
+                np.add.at(sums, ids, proj[j, :L])
+                np.add.at(cnt, ids, 1)
+                n += L
                 if n >= n_tokens: break
             bar.update(n - bar.n)
     keep = np.where(cnt >= min_count)[0]
-    mean = sums[keep] / cnt[keep]; o = np.argsort(-mean, kind="stable")[:top]
+    mean = sums[keep] / cnt[keep]
+    o = np.argsort(-mean, kind="stable")[:top]
     return pd.DataFrame(dict(token=lm.tokenizer.convert_ids_to_tokens(keep[o].tolist()), mean_projection=mean[o],
                              count=cnt[keep[o]])).assign(n_tokens=n, n_unique=int((cnt > 0).sum()))
 
@@ -247,12 +261,18 @@ def fig_aimade(res: dict):
             a = acts[acts.latent == r.latent]
             ax.hist([a[a.cls == "human"].activation, a[a.cls == "AI"].activation], bins=30, label=["human", "AI"],
                     color=[COLORS["logreg"], COLORS["sae"]], log=True)
-            ax.set_title(f"latent {r.latent} (top final token {r.top_final_token!r})"); ax.set_xlabel("activation")
-        axes[0].legend(); axes[0].set_ylabel("count")
-        ax = axes[-1]; c = counts.head(8); x = np.arange(len(c))
+            ax.set_title(f"latent {r.latent} (top final token {r.top_final_token!r})")
+            ax.set_xlabel("activation")
+        axes[0].legend()
+        axes[0].set_ylabel("count")
+        ax = axes[-1]
+        c = counts.head(8)
+        x = np.arange(len(c))
         ax.bar(x - 0.2, c["human"] if "human" in c else 0, 0.4, color=COLORS["logreg"], label="human")
         ax.bar(x + 0.2, c["AI"] if "AI" in c else 0, 0.4, color=COLORS["sae"], label="AI")
-        ax.set_xticks(x, [repr(t) for t in c.index], rotation=45); ax.set_title("final token by class"); ax.legend()
+        ax.set_xticks(x, [repr(t) for t in c.index], rotation=45)
+        ax.set_title("final token by class")
+        ax.legend()
         fig.tight_layout()
     return fig
 
@@ -268,10 +288,13 @@ def ood_latents(cfg: RunConfig, datasets: Sequence[str] = (), k: int = 8, releva
         read_annotations(relevance, ["dataset", "latent", "relevance"], "relevance")
     L, J, P = [], [], []
     for ds in tqdm(datasets, desc="ood latents", disable=not progress):
-        y = load_dataset(ds).label.to_numpy(); y_ood = load_dataset(ds, ood=True).label.to_numpy()
-        _, Z = features(cfg, ds); _, Z_ood = features(cfg, ds, ood=True)
+        y = load_dataset(ds).label.to_numpy()
+        y_ood = load_dataset(ds, ood=True).label.to_numpy()
+        _, Z = features(cfg, ds)
+        _, Z_ood = features(cfg, ds, ood=True)
         if Z is None: raise SaeprobeError("the OOD latent study needs an SAE (cfg.sae)")
-        s = regime_split("ood", y, 0, seed, n_ood=len(y_ood)); Ztr, ytr = Z[s.train], s.y_train
+        s = regime_split("ood", y, 0, seed, n_ood=len(y_ood))
+        Ztr, ytr = Z[s.train], s.y_train
         top = top_latents(Ztr, ytr, k, ranking)
         m, val = latent_probe(Ztr, ytr, top, seed)
         J.append(dict(dataset=ds, k=len(top), val_auc=val, ood_auc=_metrics(_score(m, Z_ood, top), y_ood)["test_auc"]))
@@ -280,17 +303,21 @@ def ood_latents(cfg: RunConfig, datasets: Sequence[str] = (), k: int = 8, releva
             m1, v1 = latent_probe(Ztr, ytr, [j], seed)
             singles.append(dict(dataset=ds, latent=int(j), rank=r + 1, val_auc=v1, coef=float(m1.coef_.ravel()[0]),
                                 ood_auc=_metrics(_score(m1, Z_ood, [j]), y_ood)["test_auc"]))
-        L += singles; lat = pd.DataFrame(singles)
+        L += singles
+        lat = pd.DataFrame(singles)
         if rel is not None:
             r_ds = rel[rel.dataset == ds].set_index("latent").relevance
             miss = sorted(set(lat.latent) - set(r_ds.index))
             if miss: raise SaeprobeError(f"relevance file has no rank for latent(s) {miss} of {ds}; it must rank the "
                                          f"top-{k} latents {lat.latent.tolist()}")
-            order = lat.assign(rel=lat.latent.map(r_ds)).sort_values(["rel", "rank"]).latent.tolist(); source = "file"
+            order = lat.assign(rel=lat.latent.map(r_ds)).sort_values(["rel", "rank"]).latent.tolist()
+            source = "file"
         else:
-            order = lat.sort_values(["val_auc", "rank"], ascending=[False, True]).latent.tolist(); source = "auto"
+            order = lat.sort_values(["val_auc", "rank"], ascending=[False, True]).latent.tolist()
+            source = "auto"
         for keep in range(len(order), 0, -1):
-            cols = order[:keep]; m, v = latent_probe(Ztr, ytr, cols, seed)
+            cols = order[:keep]
+            m, v = latent_probe(Ztr, ytr, cols, seed)
             P.append(dict(dataset=ds, n_pruned=len(order) - keep, kept=json.dumps(cols), val_auc=v,
                           ood_auc=_metrics(_score(m, Z_ood, cols), y_ood)["test_auc"], relevance=source))
     latents = add_explanations(pd.DataFrame(L), explanations)
@@ -305,8 +332,10 @@ def fig_ood_pruning(pruning: pd.DataFrame):
             c = plt.get_cmap("tab10")(i)
             ax.plot(g.n_pruned, g.ood_auc, marker="o", color=c, label=ds)
             ax.plot(g.n_pruned, g.val_auc, ls="--", color=c, alpha=0.6)
-        ax.set_xlabel("latents pruned (least relevant first)"); ax.set_ylabel("AUC (solid: OOD, dashed: val)")
-        ax.set_title(f"OOD pruning, relevance: {pruning.relevance.iloc[0]}"); ax.legend(fontsize=5)
+        ax.set_xlabel("latents pruned (least relevant first)")
+        ax.set_ylabel("AUC (solid: OOD, dashed: val)")
+        ax.set_title(f"OOD pruning, relevance: {pruning.relevance.iloc[0]}")
+        ax.legend(fontsize=5)
     return fig
 
 # %% ../nbs/13_studies.ipynb #c018
@@ -321,14 +350,16 @@ def best_single_latent(cfg: RunConfig, datasets: Sequence[str] = (), explanation
     if selection not in SELECTIONS: raise unknown("selection", selection, SELECTIONS)
     rows = []
     for ds in tqdm(list(datasets) or list(cfg.datasets), desc="best latent", disable=not progress):
-        d = load_dataset(check_dataset(ds)); y = d.label.to_numpy()
+        d = load_dataset(check_dataset(ds))
+        y = d.label.to_numpy()
         _, Z = features(cfg, ds)
         if Z is None: raise SaeprobeError("the best-latent study needs an SAE (cfg.sae)")
         s = normal_split(y, seed)
         Ztr, ytr = Z[s.train], y[s.train]
         cand = top_latents(Ztr, ytr, n_candidates if selection == "train_auc" else 1, ranking)
         tr_auc = auc_rows(_dense(Ztr, cand).T.astype(np.float64), ytr)
-        i = int(np.argmax(np.abs(tr_auc - 0.5))); j = int(cand[i])
+        i = int(np.argmax(np.abs(tr_auc - 0.5)))
+        j = int(cand[i])
         m, val = latent_probe(Ztr, ytr, [j], seed)
         a = _dense(Z, j).ravel()
         rows.append(dict(dataset=ds, best_feature=j, test_auc=_metrics(_score(m, Z[s.test], [j]), y[s.test])["test_auc"],
@@ -345,15 +376,20 @@ def fig_best_latent(table: pd.DataFrame):
         ax.bar(np.arange(len(t)), t.test_auc, color=COLORS["sae"])
         ax.axhline(t.test_auc.mean(), color="k", ls="--", lw=0.8, label=f"mean {t.test_auc.mean():.3f}")
         ax.axhline(0.9, color="0.5", ls=":", lw=0.8, label=f"{int((t.test_auc > 0.9).sum())}/{len(t)} above 0.9")
-        ax.set_xticks([]); ax.set_xlabel("dataset (sorted)"); ax.set_ylabel("best single latent test AUC")
-        ax.set_ylim(0.4, 1.0); ax.legend(loc="upper left")
+        ax.set_xticks([])
+        ax.set_xlabel("dataset (sorted)")
+        ax.set_ylabel("best single latent test AUC")
+        ax.set_ylim(0.4, 1.0)
+        ax.legend(loc="upper left")
     return fig
 
 # %% ../nbs/13_studies.ipynb #c019
 def write_tables(tables: dict, out: Path | str) -> list[Path]:
     "Write each DataFrame of `tables` to `{out}/{name}.csv` and everything else to `{out}/info.json` (atomic)."
     from saeprobe.core import atomic_write_json, atomic_write_text
-    out = Path(out); out.mkdir(parents=True, exist_ok=True); paths, info = [], {}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, info = [], {}
     for name, v in tables.items():
         if isinstance(v, pd.DataFrame):
             paths.append(atomic_write_text(out / f"{name}.csv", v.to_csv(index=not isinstance(v.index, pd.RangeIndex))))

@@ -269,13 +269,15 @@ def execute_tasks(cfgs: Sequence[RunConfig], tasks: list, runner, force: bool = 
         for r in recs:
             report.add("extract", r["status"], _what(cfg, r["dataset"], ood=r["ood"]), r.get("error"))
             if r["status"] == "failed": bad[_extract_key(cfg), r["dataset"], r["ood"]] = f"its activations failed ({r['error']})"
-    report.timings["extract_s"] = round(time.time() - t, 2); t = time.time()
+    report.timings["extract_s"] = round(time.time() - t, 2)
+    t = time.time()
     for (cfg, parts), (recs, sae_dict) in zip(enc, runner.features(encode_task, [(c, p, progress) for c, p in enc], gpu=True)):
         report.sae_cfgs[cfg.sae] = sae_dict
         for r in recs:
             report.add("encode", r["status"], _what(cfg, r["dataset"], ood=r["ood"]), r.get("error"))
             if r["status"] == "failed": bad[(cfg.sae,) + _extract_key(cfg), r["dataset"], r["ood"]] = f"its SAE latents failed ({r['error']})"
-    report.timings["encode_s"] = round(time.time() - t, 2); t = time.time()
+    report.timings["encode_s"] = round(time.time() - t, 2)
+    t = time.time()
     todo = []
     for cfg, d, m in tasks:
         keys = [_extract_key(cfg)] + ([(cfg.sae,) + _extract_key(cfg)] if m == "sae" else [])
@@ -309,13 +311,15 @@ class LocalRunner:
                 for i, (c, d, m) in enumerate(todo):
                     try: r = probe_task(c, d, m, share, force)
                     except Exception as e: r = e
-                    done(i, r); bar.update()
+                    done(i, r)
+                    bar.update()
                 return
             ex = ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=watch_parent, initargs=(os.getpid(),))
             try:
                 futs = {ex.submit(probe_task, c, d, m, share, force): i for i, (c, d, m) in enumerate(todo)}
                 for f in as_completed(futs):
-                    done(futs[f], f.exception() or f.result()); bar.update()
+                    done(futs[f], f.exception() or f.result())
+                    bar.update()
             except BaseException:   # Ctrl-C: stop the workers now (a SIGTERM/SIGKILL of us: they watch us)
                 ex.shutdown(wait=False, cancel_futures=True)
                 for p in mp.active_children(): p.terminate()
@@ -406,7 +410,8 @@ class RayRunner:
                 for r in ready:
                     try: res = ray.get(r)
                     except Exception as e: res = getattr(e, "cause", None) or e   # a RayTaskError wraps the task's own
-                    done(refs[r], res); bar.update()
+                    done(refs[r], res)
+                    bar.update()
     def close(self): self.ray.shutdown()
 
 # %% ../nbs/08b_sweep.ipynb #c110
@@ -420,11 +425,14 @@ def sweep_hash(tasks: list) -> str:
     return hash_json(sorted(c.task_hash(m, d) for c, d, m in tasks))
 
 def write_manifest(out: Path, config: dict, tasks: list, report: TaskReport, df: pd.DataFrame, **extra) -> dict:
-    "`{out}/manifest.json`: config, hash, provenance, task counts per kind, failures, nodes, timings, completeness."
+    """`{out}/manifest.json`: config, hash, provenance, task counts per kind, failed tasks, the regime cells whose probe
+    could not be fitted (`failed_cells`: dataset, regime, value, method, SAE, why), nodes, timings, completeness."""
+    from saeprobe.evaluate import failed_cells
     datasets = sorted({d for _, d, _ in tasks})
     done = sorted(set(df["dataset"])) if len(df) else []
     m = dict(config=config, config_hash=sweep_hash(tasks), provenance=provenance(), tasks=report.tasks,
-             failed=report.failed, nodes=report.nodes, timings=report.timings, n_rows=len(df),
+             failed=report.failed, failed_cells=failed_cells(df).to_dict("records"), nodes=report.nodes,
+             timings=report.timings, n_rows=len(df),
              datasets_done=len(done), datasets_total=len(datasets),
              complete=not report.failed and len(done) == len(datasets))
     m.update(extra)
@@ -445,7 +453,8 @@ def run_sweep(sc: SweepConfig, progress: bool = True) -> dict:
     summary = template("sweep") if sc.figures else None   # (an installed package without the checkout: error now)
     cfgs = plan_sweep(sc)
     tasks = probe_tasks(cfgs)
-    out = sc.out_dir.resolve(); out.mkdir(parents=True, exist_ok=True)
+    out = sc.out_dir.resolve()
+    out.mkdir(parents=True, exist_ok=True)
     check_seed_folder(sc, out)
     t0 = time.time()
     runner = make_runner(sc.executor, sc.ray_address, sc.jobs, sc.device)
@@ -471,7 +480,9 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     `results.parquet` and `manifest.json` (with the task counts). Finished tasks are reused unless `force`; a failed
     task raises after the others finished (the manifest lists every failure)."""
     preflight(cfg)
-    out = Path(out); check_seed_folder(cfg, out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    check_seed_folder(cfg, out)
+    out.mkdir(parents=True, exist_ok=True)
     t0, tasks = time.time(), probe_tasks([cfg])
     report = execute_tasks([cfg], tasks, LocalRunner(n_jobs), force=force, progress=progress)
     report.timings["total_s"] = round(time.time() - t0, 2)

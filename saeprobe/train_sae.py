@@ -30,7 +30,8 @@ def debian_corpus(dest: Path | None = None) -> Path:
         if r.returncode != 0 or len(debs) < len(DEBIAN_PACKAGES):
             raise SaeprobeError(f"could not fetch Debian packages {DEBIAN_PACKAGES} with apt-get download "
                                 f"(rc={r.returncode}: {r.stderr.strip()[-300:]}); pass another text source instead")
-        out = dest / "root"; out.mkdir(parents=True, exist_ok=True)
+        out = dest / "root"
+        out.mkdir(parents=True, exist_ok=True)
         for d in debs: subprocess.run(["dpkg-deb", "-x", str(d), str(out)], check=True)
         atomic_write_json(done, dict(packages=[d.name for d in debs]))
     finally:
@@ -45,7 +46,8 @@ def _chunks(text: str, sep: str, min_chars: int = 40, max_chars: int = 2000) -> 
         if not part: continue
         buf = f"{buf}\n\n{part}" if buf else part
         if len(buf) >= min_chars * 5 or len(buf) >= max_chars:
-            yield buf[:max_chars]; buf = ""
+            yield buf[:max_chars]
+            buf = ""
     if len(buf) >= min_chars: yield buf[:max_chars]
 
 # %% ../nbs/03a_train_sae.ipynb #c005x2
@@ -100,14 +102,16 @@ def collect_activations(lm: LM, layer: int, docs: Iterable[str], n_tokens: int, 
     "float32 [n_tokens, d_model] residual-stream activations after block `layer` over `docs`."
     from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
-    out = np.empty((n_tokens, lm.d_model), dtype=np.float32); n = 0
+    out = np.empty((n_tokens, lm.d_model), dtype=np.float32)
+    n = 0
     with tqdm(total=n_tokens, desc="collect", disable=not progress) as bar:
         for batch in doc_batches(lm, docs, ctx_len, batch_size):
             batch.sort(key=len)
             h, lens = run_to_layer(lm, batch, layer)
             for j, L in enumerate(lens.tolist()):
                 take = min(L - 1, n_tokens - n)
-                out[n:n + take] = h[j, 1:1 + take].numpy(); n += take
+                out[n:n + take] = h[j, 1:1 + take].numpy()
+                n += take
                 if n >= n_tokens: break
             bar.update(min(n, n_tokens) - bar.n)
             if n >= n_tokens: break
@@ -170,11 +174,16 @@ def sae_stats(sae, acts: np.ndarray, batch: int = 4096) -> dict:
     "FVU, mean L0 and dead-latent count of `sae` on `acts` (held-out activations)."
     import torch
     X = torch.from_numpy(np.ascontiguousarray(acts, dtype=np.float32))
-    sse = l0 = 0.0; fired = torch.zeros(sae.cfg.d_sae, dtype=torch.bool)
+    sse = l0 = 0.0
+    fired = torch.zeros(sae.cfg.d_sae, dtype=torch.bool)
     with torch.no_grad():
         for i in range(0, len(X), batch):
-            x = X[i:i + batch].to(sae.dtype); z = sae.encode(x); r = sae.decode(z)
-            sse += float(((r.float() - x.float()) ** 2).sum()); l0 += float((z != 0).sum()); fired |= (z != 0).any(0)
+            x = X[i:i + batch].to(sae.dtype)
+            z = sae.encode(x)
+            r = sae.decode(z)
+            sse += float(((r.float() - x.float()) ** 2).sum())
+            l0 += float((z != 0).sum())
+            fired |= (z != 0).any(0)
     sst = float(((X - X.mean(0)) ** 2).sum())
     return dict(fvu=sse / sst, l0=l0 / len(X), dead=int((~fired).sum()), d_sae=int(sae.cfg.d_sae), n_tokens=len(X))
 
@@ -187,7 +196,8 @@ def train_sae_for_model(model: str | ModelRef = EMBEDDED_MODEL, layer: int = EMB
     "Collect activations of `model` at `layer` from `text`, train an SAE, save it (sae-lens format) to `out`."
     import torch
     ref = ModelRef(model) if isinstance(model, str) else model
-    lm = ref.load(); check_layer(lm, layer)
+    lm = ref.load()
+    check_layer(lm, layer)
     t0 = time.time()
     # collecting is the slow part (~350-1,000 tokens/s on CPU), so the activations are cached: retraining with
     # other hyperparameters on the same text reuses them
@@ -198,7 +208,8 @@ def train_sae_for_model(model: str | ModelRef = EMBEDDED_MODEL, layer: int = EMB
     acts = cache.get_or_compute(hash_json(key), key, lambda: {"acts": collect_activations(
         lm, layer, iter_documents(text, seed), n_tokens + eval_tokens, ctx_len, progress=progress)})["acts"]
     t1 = time.time()
-    rng = np.random.default_rng(seed); perm = rng.permutation(len(acts))
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(acts))
     train, held = acts[perm[eval_tokens:]], acts[perm[:eval_tokens]]
     sae = train_sae(train, hook=hook_name(layer), model=lm.name, arch=arch, d_sae=d_sae, k=k, l1=l1, epochs=epochs,
                     batch_size=batch_size, lr=lr, seed=seed)
@@ -206,7 +217,8 @@ def train_sae_for_model(model: str | ModelRef = EMBEDDED_MODEL, layer: int = EMB
     stats = sae_stats(sae, held)
     out = Path(out or default_cache_dir() / "saes" / f"{lm.name}-L{layer}-{arch}-{d_sae}")
     if fp16:
-        sae = sae.to(dtype=torch.float16); sae.cfg.dtype = "float16"
+        sae = sae.to(dtype=torch.float16)
+        sae.cfg.dtype = "float16"
     tmp = Path(tempfile.mkdtemp(prefix=".sae.", dir=out.parent if out.parent.exists() else None))
     sae.save_inference_model(str(tmp))  # inference form: BatchTopK/Matryoshka become JumpReLU with learned thresholds
     # inference-ready metadata: what the package needs to know where this SAE came from

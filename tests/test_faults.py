@@ -196,3 +196,30 @@ def test_xgboost_other_release(monkeypatch):
         fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="compiled")
     assert fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:]).test_auc == \
         fit_probe("xgboost", X[:30], y[:30], X[30:], y[30:], xgb_impl="library").test_auc
+
+def test_a_cell_whose_probe_cannot_be_fitted_is_reported_not_dropped(smoke, monkeypatch, capsys, tmp_path):
+    "A regime value whose split fails the probe's checks gets a row with the reason: in the manifest, on stderr, out of the means."
+    import saeprobe.run as R
+    from saeprobe.cli import _failed_cells
+    from saeprobe.evaluate import failed_cells, tidy
+    from saeprobe.sweep import TaskReport, write_manifest
+    m, s, root = smoke
+    cfg = R.RunConfig(model=m, layer=1, sae=None, methods=("logreg",), datasets=("117_us_state_FL",), regime="label_noise",
+                      regime_values=(0.0, 0.1, 0.2), cache_dir=str(root / "c"))
+    real, calls = R.fit_probe, []
+    def second_fails(*a, **kw):
+        calls.append(1)
+        if len(calls) == 2: raise SaeprobeError("the hold-out validation rows hold class 0 only, so their AUC is undefined")
+        return real(*a, **kw)
+    monkeypatch.setattr(R, "fit_probe", second_fails)
+    df = R.probe_rows(cfg, "117_us_state_FL", "logreg")
+    assert list(df.regime_value) == [0.0, 0.1, 0.2] and df.test_auc.isna().tolist() == [False, True, False]
+    bad = failed_cells(df)
+    assert bad[["dataset", "regime", "regime_value", "method"]].values.tolist() == [["117_us_state_FL", "label_noise", 0.1, "logreg"]]
+    assert "hold class 0 only" in bad.error[0] and df.error.isna().sum() == 2
+    assert len(tidy(df)) == 2                                    # the means cover the two fitted cells
+    man = write_manifest(tmp_path, {}, [(cfg, "117_us_state_FL", "logreg")], TaskReport(), df)
+    assert [(c["regime_value"], c["method"]) for c in man["failed_cells"]] == [(0.1, "logreg")]
+    assert json.loads((tmp_path / "manifest.json").read_text())["failed_cells"][0]["dataset"] == "117_us_state_FL"
+    _failed_cells(df, "run")
+    assert "saeprobe run: no logreg probe on 117_us_state_FL at label_noise = 0.1: the hold-out" in capsys.readouterr().err

@@ -40,7 +40,7 @@ def test_run_rows_and_hash_name_what_ran(smoke, tmp_path):
 # --- library versions ----------------------------------------------------------------------------------------------
 def test_requirements_admit_only_sklearn_where_the_reference_l1_probe_is_l1():
     "Before 1.8, LogisticRegression(l1_ratio=1.0, solver='saga') without penalty='elasticnet' is an L2 fit."
-    from saeprobe.probes import SKLEARN_L1_RATIO
+    from saeprobe.engine.reference import SKLEARN_L1_RATIO
     req = re.search(r"scikit-learn>=([0-9.]+)", (ROOT / "settings.ini").read_text()).group(1)
     assert tuple(map(int, req.split("."))) >= tuple(map(int, SKLEARN_L1_RATIO.split(".")))
     from saeprobe.probes import fit_probe

@@ -8,14 +8,14 @@ import functools, math
 from types import SimpleNamespace
 import numpy as np
 from ..core import SaeprobeError, unknown
-from .common import (get_device, features_dtype, grid_log2, default_xgb_impl, auc_rows, auc_sklearn, standardize,
-                                     cv_scores, first_best)
+from .common import (Batch, Solution, get_device, features_dtype, default_xgb_impl, auc_sklearn,
+                                     standardize, leading_columns, cv_scores, first_best)
 
 # %% auto #0
-__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'L1_SOLVERS', 'principal_basis', 'newton_l2',
+__all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'SOLVERS', 'L1_SOLVERS', 'principal_basis', 'newton_l2',
            'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'decision', 'proba', 'logreg_grid',
-           'scores_metrics', 'weighted_f1', 'fast_logreg', 'fast_pca', 'nearest', 'fast_knn', 'fast_xgboost',
-           'fast_mlp', 'fast_sae_saga']
+           'linear_solution', 'solve_logreg', 'solve_pca', 'nearest', 'solve_knn', 'solve_xgboost', 'solve_mlp',
+           'solve_batched', 'sae_saga']
 
 # %% ../../nbs/04a_engine.ipynb #c007
 def _t(x, dev):
@@ -27,13 +27,17 @@ def principal_basis(X, dev=None, rel_tol: float = 1e-12):
     """(mu, W, e) with `A = (X - mu) @ W` the training rows in principal coordinates scaled to unit variance
     (`AᵀA = n·I`) and `e` the variances; `w = W @ z` maps back, and `‖w‖² = Σ z_j² / e_j`."""
     import torch
-    dev = dev or get_device(); X = _t(X, dev)
-    n, d = X.shape; mu = X.mean(0); Xc = X - mu
+    dev = dev or get_device()
+    X = _t(X, dev)
+    n, d = X.shape
+    mu = X.mean(0)
+    Xc = X - mu
     if d <= n:
         e, V = torch.linalg.eigh(Xc.T @ Xc / n)
     else:  # more features than rows: eigenvectors of the Gram matrix give the same axes at n×n cost
         e, U = torch.linalg.eigh(Xc @ Xc.T / n)
-        e = e.clamp(min=0); V = (Xc.T @ U) / torch.sqrt(n * e.clamp(min=1e-300))
+        e = e.clamp(min=0)
+        V = (Xc.T @ U) / torch.sqrt(n * e.clamp(min=1e-300))
     keep = e > max(float(e.max()), 1e-300) * rel_tol
     e, V = e[keep].flip(0), V[:, keep].flip(1)          # largest variance first, as PCA orders components
     return mu, V / torch.sqrt(e), e
@@ -46,16 +50,21 @@ def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12,
     lbfgs rule: the largest gradient entry of the *per-row* objective, in the original coordinates (`g_z @ T`,
     plus `mu·g_c` when `A` was centred by `mu`, since sklearn's intercept is not), is at most `gtol`."""
     import torch
-    B, r = lam.shape; n = A.shape[0]; dt, dev = A.dtype, A.device
+    B, r = lam.shape
+    n = A.shape[0]
+    dt, dev = A.dtype, A.device
     A1 = torch.cat([A, torch.ones(n, 1, dtype=dt, device=dev)], 1)
     free = torch.ones(B, r + 1, dtype=dt, device=dev)
     if fixed is not None: free[:, :r] = (~fixed).to(dt)
     lam1 = torch.cat([lam, torch.zeros(B, 1, dtype=dt, device=dev)], 1) * free
-    yt = y.to(dt); w = torch.zeros(B, r + 1, dtype=dt, device=dev)
+    yt = y.to(dt)
+    w = torch.zeros(B, r + 1, dtype=dt, device=dev)
     def obj(w, Mb, lb):
         z = w @ A1.T
         return (Mb * (torch.nn.functional.softplus(z) - yt * z)).sum(1) + 0.5 * (lb * w * w).sum(1)
-    f = obj(w, M, lam1); active = torch.ones(B, dtype=torch.bool, device=dev); it = 0
+    f = obj(w, M, lam1)
+    active = torch.ones(B, dtype=torch.bool, device=dev)
+    it = 0
     eye = torch.eye(r + 1, dtype=dt, device=dev)
     for it in range(1, max_iter + 1):
         idx = active.nonzero().squeeze(1)
@@ -72,14 +81,17 @@ def newton_l2(A, y, M, lam, fixed=None, max_iter: int = 100, tol: float = 1e-12,
         step = torch.cholesky_solve(g.unsqueeze(2), torch.linalg.cholesky(H)).squeeze(2)
         if gtol is not None: step = torch.where(done[:, None], torch.zeros_like(step), step)
         dec = (g * step).sum(1)                                 # squared Newton decrement
-        s = torch.ones(len(idx), dtype=dt, device=dev); fa = f[idx]
+        s = torch.ones(len(idx), dtype=dt, device=dev)
+        fa = f[idx]
         for _ in range(40):                                     # Armijo backtracking, per problem
             fn = obj(wa - s[:, None] * step, Mb, lb)
             bad = fn > fa - 1e-4 * s * dec
             if not bad.any(): break
             s = torch.where(bad, s / 2, s)
-        fn = torch.where(bad, fa, fn); wn = torch.where(bad[:, None], wa, wa - s[:, None] * step)
-        w[idx] = wn; f[idx] = fn
+        fn = torch.where(bad, fa, fn)
+        wn = torch.where(bad[:, None], wa, wa - s[:, None] * step)
+        w[idx] = wn
+        f[idx] = fn
         active[idx] = (dec / 2 > tol * (1 + fa.abs())) & ~bad
         if gtol is not None: active[idx] &= ~done
         if not active.any(): break
@@ -101,7 +113,8 @@ def lbfgsb_batch(fg, x0, max_iter: int = 1000, gtol: float = 1e-4, ftol: float =
     `gnorm(g)` replaces scipy's `max_j |g_j|` in the `gtol` test when the caller's coordinates are rotated (the test
     is then done here, on the original coordinates). Returns (X (B, n), iterations (B,)), iterations counted as scipy."""
     from scipy.optimize import _lbfgsb
-    X = np.array(x0, dtype=np.float64); B, n = X.shape
+    X = np.array(x0, dtype=np.float64)
+    B, n = X.shape
     st = [_setulb_state(n, m) for _ in range(B)]
     lo, hi, nbd = np.zeros(n), np.zeros(n), np.zeros(n, np.int32)          # no bounds
     factr, pg = ftol / np.finfo(float).eps, (0.0 if gnorm is not None else gtol)
@@ -126,7 +139,9 @@ def lbfgsb_batch(fg, x0, max_iter: int = 1000, gtol: float = 1e-4, ftol: float =
         if not want: break
         f, G = fg(want, X[want])
         for i, b in enumerate(want):
-            st[b]["f"][...] = f[i]; st[b]["g"][:] = G[i]; st[b]["nfev"] += 1
+            st[b]["f"][...] = f[i]
+            st[b]["g"][:] = G[i]
+            st[b]["nfev"] += 1
         todo = want
     return X, np.array([s["nit"] for s in st])
 
@@ -155,15 +170,25 @@ def _l2_objective(A, y, M, lam, cols, promote: bool, o):
     """`fg(idx, W) -> (f, G)` of `lbfgs_l2`: sklearn's objective and gradient for problems `idx` at `W` (k, r + 1)
     (weights, then the intercept), computed with the operations `o` (`_ops`) in `o.lo`, as sklearn computes them."""
     lo, hi = o.lo, o.hi
-    A = o.put(A, lo); AT = A.T; r = A.shape[1]
-    y64 = o.put(y, hi); y1 = y64 == 1; Mt = o.put(M, lo); nb = Mt.sum(1); lam64 = o.put(lam, hi); lamd = o.cast(lam64, lo)
+    A = o.put(A, lo)
+    AT = A.T
+    r = A.shape[1]
+    y64 = o.put(y, hi)
+    y1 = y64 == 1
+    Mt = o.put(M, lo)
+    nb = Mt.sum(1)
+    lam64 = o.put(lam, hi)
+    lamd = o.cast(lam64, lo)
     Cm = None if cols is None else o.put(cols, lo)
     def fg(idx, Wn):
-        ix = o.index(idx); W = o.put(Wn, lo); w, c = W[:, :r], W[:, r]
+        ix = o.index(idx)
+        W = o.put(Wn, lo)
+        w, c = W[:, :r], W[:, r]
         z = o.cast(w @ AT + c[:, None], hi)
         # sklearn's HalfBinomialLoss, per row in double from the raw score and stored in the dtype: the loss
         # log(1 + e^z) - y·z and its gradient expit(z) - y, both from one e = exp(-|z|), without cancellation
-        e = o.exp(-o.abs(z)); pos = z >= 0
+        e = o.exp(-o.abs(z))
+        pos = z >= 0
         loss = o.cast(o.atleast(z, 0) - y64 * z + o.log1p(e), lo)
         gp = o.cast(o.where(y1, -o.where(pos, e, 1.0), o.where(pos, 1.0, e)) / (1 + e), lo)
         Mi, ni, li = Mt[ix], nb[ix], lam64[ix]
@@ -191,14 +216,18 @@ def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, p
     `"setulb"` (the default on a GPU) steps scipy's own routine from Python and evaluates the objectives on `device`.
     Returns (W (B, d), c (B,), iterations (B,)) in float64."""
     import torch
-    dev = get_device(device); Xn = np.asarray(X); n, d = Xn.shape
+    dev = get_device(device)
+    Xn = np.asarray(X)
+    n, d = Xn.shape
     o = _ops(dev, Xn.dtype == np.float32)
-    V = None; A = Xn
+    V = None
+    A = Xn
     if cols is None and n < d:
         X64 = torch.as_tensor(Xn, dtype=torch.float64, device=dev)
         _, sv, Vh = torch.linalg.svd(X64, full_matrices=False)
         V = Vh[: max(int((sv > sv[0] * 1e-12).sum()), 1)].T                    # (d, r) orthonormal row-space basis
-        A = (X64 @ V).cpu().numpy(); V = V.cpu().numpy()
+        A = (X64 @ V).cpu().numpy()
+        V = V.cpu().numpy()
     r = A.shape[1]
     impl = impl or ("compiled" if dev.type == "cpu" else "setulb")
     if impl not in ("compiled", "setulb"): raise unknown("lbfgs implementation", impl, ("compiled", "setulb"))
@@ -221,7 +250,7 @@ def lbfgs_l2(X, y, M, lam, cols=None, max_iter: int = 1000, tol: float = 1e-4, p
 L1_MAX_ITER = 1000  # the paper's saga budget (max_iter=1000); see the notes at the top
 # the engine's numeric recipe: bump when a change moves results; it enters every run's config hash, so cached
 # results of an older engine are recomputed, not reused (history: CHANGELOG.md)
-ENGINE_VERSION = 8
+ENGINE_VERSION = 9
 
 def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1e-6, check_every: int = 10):
     """Solve a batch of L1 logistic regressions `Σ_i M[b,i]·logloss(A_i·z + c) + Σ_j lam[b,j]|z_j|` sharing
@@ -229,22 +258,30 @@ def fista_l1(A, y, M, lam, L: float, max_iter: int = L1_MAX_ITER, tol: float = 1
     A problem stops when none of its training logits moves by more than `tol` over an iteration (checked every
     `check_every`), or after `max_iter`; finished problems leave the batch."""
     import torch
-    B, r = lam.shape; dt, dev = A.dtype, A.device
-    step = 1.0 / L; yt = y.to(dt)
-    X = torch.zeros(B, r, dtype=dt, device=dev); Cc = torch.zeros(B, dtype=dt, device=dev)
+    B, r = lam.shape
+    dt, dev = A.dtype, A.device
+    step = 1.0 / L
+    yt = y.to(dt)
+    X = torch.zeros(B, r, dtype=dt, device=dev)
+    Cc = torch.zeros(B, dtype=dt, device=dev)
     act = torch.arange(B, device=dev)
-    x, c = X.clone(), Cc.clone(); xv, cv, t = x.clone(), c.clone(), torch.ones(B, dtype=dt, device=dev)
+    x, c = X.clone(), Cc.clone()
+    xv, cv, t = x.clone(), c.clone(), torch.ones(B, dtype=dt, device=dev)
     thr, Mb = lam * step, M
     it = 0
     for it in range(1, max_iter + 1):
         R = (torch.sigmoid(xv @ A.T + cv[:, None]) - yt) * Mb           # (B_active, n)
-        u = xv - step * (R @ A); cn = cv - step * R.sum(1)
+        u = xv - step * (R @ A)
+        cn = cv - step * R.sum(1)
         xn = torch.sign(u) * torch.clamp(u.abs() - thr, min=0)
         dx, dc = xn - x, cn - c
         restart = ((xv - xn) * dx).sum(1) + (cv - cn) * dc > 0           # momentum points uphill: reset it
         tn = (1 + torch.sqrt(1 + 4 * t * t)) / 2
-        beta = torch.where(restart, torch.zeros_like(t), (t - 1) / tn); tn = torch.where(restart, torch.ones_like(t), tn)
-        xv = xn + beta[:, None] * dx; cv = cn + beta * dc; x, c, t = xn, cn, tn
+        beta = torch.where(restart, torch.zeros_like(t), (t - 1) / tn)
+        tn = torch.where(restart, torch.ones_like(t), tn)
+        xv = xn + beta[:, None] * dx
+        cv = cn + beta * dc
+        x, c, t = xn, cn, tn
         if it % check_every == 0 or it == max_iter:
             X[act], Cc[act] = x, c
             keep = (dx @ A.T + dc[:, None]).abs().amax(1) >= tol
@@ -268,7 +305,9 @@ def decision(X, w, c, dtype):
     `dtype`: (B, n). One matrix-vector product per problem, as sklearn computes it (NumPy's `gemv`): a single
     `w @ X.T` (a `gemm`) rounds differently in the last bits, enough to break a tie between two Cs' validation AUCs
     the other way (2 of 300 SAE k-list choices did)."""
-    X = np.ascontiguousarray(X, dtype=dtype); w = np.atleast_2d(np.asarray(w, dtype=dtype)); c = np.asarray(c, dtype=dtype).reshape(-1)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    w = np.atleast_2d(np.asarray(w, dtype=dtype))
+    c = np.asarray(c, dtype=dtype).reshape(-1)
     out = np.empty((w.shape[0], X.shape[0]), dtype)
     for b in range(w.shape[0]): out[b] = X @ np.ascontiguousarray(w[b]) + c[b]
     return out
@@ -288,7 +327,8 @@ def _fold_proba(X, w, c, where, shape, splits, dtype) -> np.ndarray:
     S = np.full((*shape, X.shape[0]), np.nan)
     where = np.asarray(where).reshape(-1, 2)
     for f in np.unique(where[:, 1]):                     # each fold's validation rows gathered once
-        va = np.asarray(splits[f][1]); bs = np.flatnonzero(where[:, 1] == f)
+        va = np.asarray(splits[f][1])
+        bs = np.flatnonzero(where[:, 1] == f)
         S[where[bs, 0][:, None], f, va[None, :]] = proba(decision(X[va], w[bs], c[bs], dtype), dtype)
     return S
 
@@ -298,34 +338,39 @@ def _cv_select(solve, cands, X, y, splits, dtype):
     `solve(M, cand) -> (w (B, d), c (B,))` over every (candidate, fold) — `M` (B, n) the training-row masks,
     `cand` (B,) each problem's candidate, problem i·F + f — folds scored on `predict_proba` in `dtype`, the first
     best candidate refit on all rows. `splits=None` (n ≤ 3): `cands[0]`, no CV.
-    Returns (best mean val AUC or None, chosen candidate, w (1, d), c (1,))."""
-    n = len(y); val, best = None, cands[0]
+    Returns (mean val AUC per candidate or None, chosen index, w (1, d), c (1,))."""
+    n = len(y)
+    scores, i = None, 0
     if splits is not None:
-        F = len(splits); Mf = np.zeros((F, n))
+        F = len(splits)
+        Mf = np.zeros((F, n))
         for f, (tr, _) in enumerate(splits): Mf[f, tr] = 1
         w, c = solve(np.tile(Mf, (len(cands), 1)), np.repeat(np.asarray(cands), F))
-        scores = cv_scores(_fold_proba(X, w, c, [(i, f) for i in range(len(cands)) for f in range(F)], (len(cands), F),
-                                        splits, dtype), y, splits)
-        i = first_best(scores); best, val = cands[i], float(scores[i])
-    w, c = solve(np.ones((1, n)), np.asarray([best]))
-    return val, best, w, c
+        where = [(i, f) for i in range(len(cands)) for f in range(F)]
+        scores = cv_scores(_fold_proba(X, w, c, where, (len(cands), F), splits, dtype), y, splits)
+        i = first_best(scores)
+    w, c = solve(np.ones((1, n)), np.asarray([cands[i]]))
+    return scores, i, w, c
 
 def _check_solver(solver):
     if solver not in L2_SOLVERS: raise unknown("L2 solver", solver, L2_SOLVERS)
 
 # %% ../../nbs/04a_engine.ipynb #c019x4
-def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
+def logreg_grid(X_train, y_train, splits, Cs, penalty: str = "l2", device=None, max_iter: int = L1_MAX_ITER,
                 gtol: float | None = 1e-4, solver: str | None = None):
-    """Paper's `find_best_reg` batched: (best mean val AUC or None, chosen C, test scores, train scores), scores being
-    sklearn's decision values in the features' dtype. `splits=None` (n ≤ 3) fits C = 1 without CV, as the paper does.
+    """Paper's `find_best_reg` batched over the candidate Cs `Cs` (with `splits=None`, n ≤ 3, the one C fitted without
+    CV, as the paper fits C = 1): (mean val AUC per C or None, chosen index, w (1, d), c (1,)).
     L2, `solver="lbfgs"`: sklearn's own optimiser (`lbfgs_l2`), all (C, fold) problems in one batch. `"newton"`: the
     converged optimum in the principal-axes basis, stopped at sklearn's gradient rule (`gtol`, `None`: converged).
-    L1: FISTA (`solver="fista"`, its only solver here; the paper's saga is `fast_sae_saga`), capped at `max_iter`.
+    L1: FISTA (`solver="fista"`, its only solver here; the paper's saga is `sae_saga`), capped at `max_iter`.
     Folds are scored on `predict_proba`, as the paper scores them."""
     import torch
     if penalty == "l2": solver = solver or "lbfgs"; _check_solver(solver)
     elif (solver or "fista") != "fista": raise unknown("logreg_grid L1 solver", solver, ("fista",))
-    dev = get_device(device); Xn = np.asarray(X_train); y = np.asarray(y_train); dt = features_dtype(Xn)
+    dev = get_device(device)
+    Xn = np.asarray(X_train)
+    y = np.asarray(y_train)
+    dt = features_dtype(Xn)
     if penalty == "l2" and solver == "lbfgs":
         def solve(M, C):
             # the paper's C is a NumPy float64 from its grid; n <= 3 fits sklearn's default, the Python float 1.0
@@ -333,7 +378,8 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
     else:
         yt = _t(y, dev)
         if penalty == "l2":
-            mu, W, e = principal_basis(Xn, dev); A = (_t(Xn, dev) - mu) @ W
+            mu, W, e = principal_basis(Xn, dev)
+            A = (_t(Xn, dev) - mu) @ W
             T = (W * e).T                                  # gradient in z → gradient in the original coordinates
             def solve(M, C):
                 z, c, _ = newton_l2(A, yt, _t(M, dev), torch.stack([1.0 / (Ci * e) for Ci in C]), gtol=gtol, T=T, mu=mu)
@@ -341,79 +387,84 @@ def logreg_grid(X_train, y_train, X_test, splits, Cs, penalty: str = "l2", devic
                 return w.cpu().numpy(), (c - w @ mu).cpu().numpy()
         else:  # L1: columns centred (the free intercept absorbs the shift, so ‖w‖₁ is unchanged) and scaled to unit
             # variance for conditioning; weights 1/(C·s_j) keep the penalty ‖w‖₁/C exactly
-            X = _t(Xn, dev); m = X.mean(0); s = X.std(0, unbiased=False); live = s > 0
-            s = torch.where(live, s, torch.ones_like(s)); A = (X - m) / s; L = lipschitz_bound(A)
+            X = _t(Xn, dev)
+            m = X.mean(0)
+            s = X.std(0, unbiased=False)
+            live = s > 0
+            s = torch.where(live, s, torch.ones_like(s))
+            A = (X - m) / s
+            L = lipschitz_bound(A)
             def solve(M, C):
                 lam = torch.stack([torch.where(live, 1.0 / (Ci * s), torch.full_like(s, 1e300)) for Ci in C])  # dead: 0
                 z, c, _ = fista_l1(A, yt, _t(M, dev), lam, L, max_iter=max_iter)
                 w = z / s
                 return w.cpu().numpy(), (c - w @ m).cpu().numpy()
-    val, best_C, w, c = _cv_select(solve, [1.0] if splits is None else [float(C) for C in Cs], Xn, y, splits, dt)
-    return val, best_C, decision(X_test, w, c, dt)[0], decision(Xn, w, c, dt)[0]
+    return _cv_select(solve, [float(C) for C in Cs], Xn, y, splits, dt)
 
 # %% ../../nbs/04a_engine.ipynb #c020
-def scores_metrics(test_scores, y_test, dtype=None, threshold: float = 0.0) -> tuple[float, float, float]:
-    """(AUC, accuracy, weighted F1) of decision scores; class 1 where the score is > `threshold` (0 for decision
-    values, as sklearn's `predict`; 0.5 for probabilities). With `dtype`, the AUC is taken on `proba(scores, dtype)`,
-    as the paper takes it on `predict_proba`."""
-    pred = (np.asarray(test_scores) > threshold).astype(np.int64); yt = np.asarray(y_test).astype(np.int64)
-    p = test_scores if dtype is None else proba(test_scores, dtype)
-    return float(auc_rows(p, yt)[0]), float(np.mean(yt == pred)), weighted_f1(yt, pred)
-
-def weighted_f1(y_true, y_pred) -> float:
-    """sklearn's `f1_score(y_true, y_pred, average="weighted")` with its arithmetic (per label `2·tp / (true + pred)`,
-    0 where both are 0, averaged with the true counts as weights by `np.average`), without its input validation
-    (~5 ms a call, most of a small probe's fit)."""
-    labels = np.union1d(y_true, y_pred)
-    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in labels])
-    ts = np.array([np.sum(y_true == c) for c in labels]); ps = np.array([np.sum(y_pred == c) for c in labels])
-    den = (ts + ps).astype(np.float64); f = np.where(den > 0, 2.0 * tp / np.where(den > 0, den, 1.0), 0.0)
-    return float(np.average(f, weights=ts.astype(np.float64)))
+def linear_solution(scores, chosen: int, w, c, X_fit, X_test, dtype) -> Solution:
+    """The `Solution` of a linear refit `w` (1, d), `c` (1,): test probabilities as sklearn's `predict_proba` (expit of
+    the decision values in the features' `dtype`), predictions as its `predict` (decision value > 0), and with no search
+    (`scores` None) the probabilities of the training rows `X_fit`."""
+    test = decision(X_test, w, c, dtype)[0]
+    train = None if scores is not None else proba(decision(X_fit, w, c, dtype)[0], dtype)
+    return Solution(scores=scores, chosen=chosen, test_proba=proba(test, dtype), test_pred=(test > 0).astype(np.int64),
+                    train_proba=train)
 
 # %% ../../nbs/04a_engine.ipynb #c022
-def fast_logreg(X_train, y_train, X_test, y_test, splits, Cs, penalty="l2", device=None, max_iter=L1_MAX_ITER,
-                solver: str | None = None):
-    "`find_best_reg` on the batched engine: (test_auc, test_acc, test_f1, val_auc, C or None)."
-    val, C, test, train = logreg_grid(X_train, y_train, X_test, splits, Cs, penalty, device, max_iter, solver=solver)
-    dt = features_dtype(X_train)
-    if val is None: val = float(auc_rows(proba(train, dt), y_train)[0])
-    return (*scores_metrics(test, y_test, dt), val, None if splits is None else C)
+def solve_logreg(b: Batch) -> list[Solution]:
+    """`find_best_reg` on the batched engine, one `Solution` per width (`b.widths`, the top-k latents of an SAE probe;
+    None: every column): L2 by `logreg_grid` (sklearn's lbfgs, or Newton), L1 by the paper's saga (`sae_saga`, the
+    default) or FISTA. Each width's columns are fitted dense, as the paper fits them."""
+    solver = b.solver or ("saga" if b.penalty == "l1" else "lbfgs")
+    if b.penalty == "l1" and solver == "saga": return sae_saga(b)
+    out = []
+    for k in (b.widths or (None,)):
+        A, B = leading_columns(b.X_train, k), leading_columns(b.X_test, k)
+        scores, i, w, c = logreg_grid(A, b.y_train, b.splits, b.candidates, b.penalty, b.device, b.max_iter, solver=solver)
+        out.append(linear_solution(scores, i, w, c, A, B, features_dtype(A)))
+    return out
 
 # %% ../../nbs/04a_engine.ipynb #c022x1
-def fast_pca(X_train, y_train, X_test, y_test, splits, device=None, solver: str = "lbfgs", seed: int = 42):
+def solve_pca(b: Batch) -> list[Solution]:
     """`find_best_pcareg` on the batched engine: one batch of L2 (C = 1) fits for every (number of components, fold).
     `solver="lbfgs"` (default) is the paper's computation: its standardisation and its PCA — sklearn's own
-    `StandardScaler` and `PCA(n_components, random_state=seed)`, a randomized SVD at n = 1024 (the paper's is the
+    `StandardScaler` and `PCA(b.n_components, random_state=b.seed)`, a randomized SVD at n = 1024 (the paper's is the
     same, unseeded), hence the reference path's components exactly — then sklearn's lbfgs on the PCA scores in the
     features' dtype. `"newton"`: exact principal axes from one eigendecomposition and Newton to the optimum in the
     whitened basis."""
     import torch
+    solver = b.solver or "lbfgs"
     _check_solver(solver)
-    dev = get_device(device); y = np.asarray(y_train); dt = features_dtype(X_train)
-    m = min(X_train.shape[0], X_train.shape[1], 100)
-    cands = [int(c) for c in grid_log2(m)] if splits is not None else [m]
+    dev = get_device(b.device)
+    y = np.asarray(b.y_train)
+    dt = features_dtype(b.X_train)
+    m, cands = b.n_components, [int(c) for c in b.candidates]
     if solver == "lbfgs":
         from sklearn.decomposition import PCA
-        Xs, Xt = standardize(X_train, X_test)
-        pca = PCA(n_components=m, random_state=seed).fit(Xs)
+        Xs, Xt = standardize(b.X_train, b.X_test)
+        pca = PCA(n_components=m, random_state=b.seed).fit(Xs)
         P, Pt = pca.transform(Xs), pca.transform(Xt)
         def solve(M, cs):  # one problem per row of M, using the first cs[b] components
             cols = np.arange(m)[None] < np.asarray(cs)[:, None]
             return lbfgs_l2(P.astype(dt), y, M, 1.0 / M.sum(1), cols=cols, promote=False, device=dev)[:2]
     else:
-        Xs, Xt = standardize(X_train, X_test, "float64")
+        Xs, Xt = standardize(b.X_train, b.X_test, "float64")
         mu, W, e = principal_basis(Xs, dev)
-        r = min(m, len(e)); W, e = W[:, :r], e[:r]
-        A = (_t(Xs, dev) - mu) @ W; At = (_t(Xt, dev) - mu) @ W; yt = _t(y, dev)
-        se = torch.sqrt(e); P, Pt = (A * se).cpu().numpy(), (At * se).cpu().numpy()        # PCA scores, as `transform`
+        r = min(m, len(e))
+        W, e = W[:, :r], e[:r]
+        A = (_t(Xs, dev) - mu) @ W
+        At = (_t(Xt, dev) - mu) @ W
+        yt = _t(y, dev)
+        se = torch.sqrt(e)
+        P, Pt = (A * se).cpu().numpy(), (At * se).cpu().numpy()  # PCA scores, as `transform`
         def solve(M, cs):  # weights on the PCA scores
             fixed = torch.stack([torch.arange(r, device=dev) >= c for c in cs])         # components beyond c are off
-            z, b, _ = newton_l2(A, yt, _t(M, dev), (1.0 / e)[None].expand(len(cs), r).contiguous(), fixed, gtol=1e-4,
-                                T=torch.diag(se))              # gradient in z → in PCA scores, where sklearn's lbfgs stops
-            return (z / se).cpu().numpy(), b.cpu().numpy()
-    val, c, w, b = _cv_select(solve, cands, P, y, splits, dt)
-    if val is None: val = float(auc_rows(proba(decision(P, w, b, dt), dt), y)[0])
-    return (*scores_metrics(decision(Pt, w, b, dt)[0], y_test, dt), val, int(c))
+            z, c0, _ = newton_l2(A, yt, _t(M, dev), (1.0 / e)[None].expand(len(cs), r).contiguous(), fixed, gtol=1e-4,
+                                 T=torch.diag(se))             # gradient in z → in PCA scores, where sklearn's lbfgs stops
+            return (z / se).cpu().numpy(), c0.cpu().numpy()
+    scores, i, w, c = _cv_select(solve, cands, P, y, b.splits, dt)
+    return [linear_solution(scores, i, w, c, P, Pt, dt)]
 
 # %% ../../nbs/04a_engine.ipynb #c022x2
 def nearest(D, kmax: int):
@@ -424,7 +475,8 @@ def nearest(D, kmax: int):
     import torch
     if kmax + 8 >= D.shape[1]: return torch.sort(D, dim=1, stable=True).indices[:, :kmax]
     v, idx = torch.topk(D, kmax + 8, dim=1, largest=False)
-    idx, o = torch.sort(idx, dim=1); v = torch.gather(v, 1, o)              # candidates in column order, then
+    idx, o = torch.sort(idx, dim=1)
+    v = torch.gather(v, 1, o)  # candidates in column order, then
     o = torch.sort(v, dim=1, stable=True).indices                          # stably by value
     idx, v = torch.gather(idx, 1, o)[:, :kmax].clone(), torch.gather(v, 1, o)
     tie = v[:, kmax - 1] >= v[:, -1]             # else every entry ≤ the kmax-th value is among the candidates
@@ -432,58 +484,66 @@ def nearest(D, kmax: int):
     return idx
 
 # %% ../../nbs/04a_engine.ipynb #c022x3
-def fast_knn(X_train, y_train, X_test, y_test, splits, device=None):
+def solve_knn(b: Batch) -> list[Solution]:
     """`find_best_knn` on the batched engine: the distances of the validation rows to the training rows once, and
     every k and fold read from one neighbour ordering per row; the test rows' `k` neighbours on a CPU by sklearn's
     `KNeighborsClassifier` (the library call: a compiled port earned at most 0.2 s a dataset), on a GPU from float64
-    distances there."""
+    distances there. Predictions as sklearn's `predict`: class 1 when the vote share is above 1/2."""
     import torch
-    dev = get_device(device); y = np.asarray(y_train); n = len(y)
-    Xs, T = standardize(X_train, X_test, "float64")
+    dev = get_device(b.device)
+    y = np.asarray(b.y_train)
+    n = len(y)
+    ks = [int(k) for k in b.candidates]
+    Xs, T = standardize(b.X_train, b.X_test, "float64")
     # distances by NumPy on a CPU (its float64 gemm: 2x torch's here, 640 x 1024 x 640 in 11 ms against 22 ms)
     cpu = dev.type == "cpu"
     A = Xs if cpu else _t(Xs, dev)
     def sqdist(P, Q):
         D = (P * P).sum(1)[:, None] + (Q * Q).sum(1)[None] - 2 * P @ Q.T
         return torch.from_numpy(D) if cpu else D
-    def proba(D, labels, ks):  # D (q, m) distances to the m reference rows
+    def votes(D, labels, ks):  # D (q, m) distances to the m reference rows: each k's class-1 vote share (len(ks), q)
         cum = np.cumsum(labels[nearest(D, max(ks)).cpu().numpy()], axis=1)
-        return np.stack([cum[:, k - 1] / k for k in ks])                     # (len(ks), q)
-    if splits is None: k, val = 1, None
-    else:
-        rows = np.unique(np.concatenate([np.asarray(va) for _, va in splits]))   # every validation row (n ≥ 128: 100)
-        at = np.zeros(n, dtype=np.int64); at[rows] = np.arange(len(rows))
+        return np.stack([cum[:, k - 1] / k for k in ks])
+    scores, i = None, 0
+    if b.splits is not None:
+        rows = np.unique(np.concatenate([np.asarray(va) for _, va in b.splits]))   # every validation row (n ≥ 128: 100)
+        at = np.zeros(n, dtype=np.int64)
+        at[rows] = np.arange(len(rows))
         D = sqdist(A[rows] if cpu else A[torch.as_tensor(rows, device=dev)], A)
-        max_k = min(n - 1, 100, min(len(tr) for tr, _ in splits))
-        ks = [int(k) for k in grid_log2(max_k)]
-        S = np.full((len(ks), len(splits), n), np.nan)
-        for f, (tr, va) in enumerate(splits):
-            tr_t, va_t = (torch.as_tensor(np.asarray(i), device=dev) for i in (tr, at[np.asarray(va)]))
-            S[:, f, va] = proba(D[va_t][:, tr_t], y[tr], ks)
-        scores = cv_scores(S, y, splits); i = first_best(scores); k, val = ks[i], float(scores[i])
+        S = np.full((len(ks), len(b.splits), n), np.nan)
+        for f, (tr, va) in enumerate(b.splits):
+            tr_t, va_t = (torch.as_tensor(np.asarray(j), device=dev) for j in (tr, at[np.asarray(va)]))
+            S[:, f, va] = votes(D[va_t][:, tr_t], y[tr], ks)
+        scores = cv_scores(S, y, b.splits)
+        i = first_best(scores)
+    k = ks[i]
     if cpu:
         from sklearn.neighbors import KNeighborsClassifier
         test = KNeighborsClassifier(n_neighbors=k).fit(Xs, y).predict_proba(T)[:, 1]
-    else: test = proba(sqdist(_t(T, dev), A), y, [k])[0]
-    if val is None: val = float(auc_rows(proba(sqdist(A, A), y, [k]), y)[0])
-    return (*scores_metrics(test - 0.5, y_test), val, int(k))          # predict: class 1 when the vote share > 1/2
-
-XGB_IMPLS = ("compiled", "library")
+    else: test = votes(sqdist(_t(T, dev), A), y, [k])[0]
+    train = None if scores is not None else votes(sqdist(A, A), y, [k])[0]
+    return [Solution(scores=scores, chosen=i, test_proba=test, test_pred=(test > 0.5).astype(np.int64), train_proba=train)]
 
 # %% ../../nbs/04a_engine.ipynb #c022x4
-def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_threads: int = 0, impl: str | None = None):
-    """`find_best_xgboost` with one quantised matrix per fold shared by all configurations, (configuration, fold)
-    fits run concurrently on `n_threads` threads (0: every core). `impl="compiled"` (default) grows the trees with
-    `saeprobe.engine.xgb` (the same trees as `XGBClassifier(**config)`, 3.5-6x faster per search in `bench/probe_engine.py`); `"library"`
-    trains `xgboost.train` boosters on shared `DMatrix`es (one thread each). `None`: compiled when the installed xgboost
-    is the release `saeprobe.engine.xgb` reproduces (`VERIFIED["xgb"]`), else the library."""
+XGB_IMPLS = ("compiled", "library")
+
+def solve_xgboost(b: Batch) -> list[Solution]:
+    """`find_best_xgboost` with one quantised matrix per fold shared by all configurations (`b.candidates`),
+    (configuration, fold) fits run concurrently on `b.n_threads` threads (0: every core). `b.xgb_impl="compiled"`
+    grows the trees with `saeprobe.engine.xgb` (the same trees as `XGBClassifier(**config)`); `"library"` trains
+    `xgboost.train` boosters on shared `DMatrix`es (one thread each). `None`: compiled when the installed xgboost is the
+    release `saeprobe.engine.xgb` reproduces (`VERIFIED["xgb"]`), else the library. There is no search to batch at
+    n ≤ 3 (`splits=None`): the paper's default model is the reference engine's."""
     import os
     from concurrent.futures import ThreadPoolExecutor
-    if impl is None:
-        impl = default_xgb_impl()
+    if b.splits is None:
+        raise SaeprobeError("no search at n_train <= 3: the paper's default XGBoost model is the reference engine's")
+    impl = b.xgb_impl or default_xgb_impl()
     if impl not in XGB_IMPLS: raise SaeprobeError(f"unknown XGBoost impl {impl!r}; valid: {XGB_IMPLS}")
-    Xs, Xt = standardize(X_train, X_test, "float64"); y = np.asarray(y_train)
-    n_threads = n_threads or os.cpu_count() or 1
+    configs, splits, seed = b.candidates, b.splits, b.seed
+    Xs, Xt = standardize(b.X_train, b.X_test, "float64")
+    y = np.asarray(b.y_train)
+    n_threads = b.n_threads or os.cpu_count() or 1
     # folds whose training rows hold one class are not trained: cv_scores scores them without reading S
     two = [f for f, (tr, _) in enumerate(splits) if len(np.unique(y[tr])) == 2]
     S = np.full((len(configs), len(splits), len(y)), np.nan)
@@ -495,7 +555,8 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
     else:
         import xgboost
         from saeprobe.engine.xgb import booster_params
-        train = lambda cfg, dm, nthread=1: xgboost.train(booster_params(cfg, seed, nthread), dm, num_boost_round=int(cfg["n_estimators"]))
+        def train(cfg, dm, nthread=1):
+            return xgboost.train(booster_params(cfg, seed, nthread), dm, num_boost_round=int(cfg["n_estimators"]))
         D = {f: (xgboost.DMatrix(Xs[splits[f][0]], label=y[splits[f][0]], nthread=1), xgboost.DMatrix(Xs[splits[f][1]], nthread=1))
              for f in two}
         fold_proba = lambda i, f: train(configs[i], D[f][0]).predict(D[f][1])
@@ -506,62 +567,70 @@ def fast_xgboost(X_train, y_train, X_test, y_test, splits, configs, seed=42, n_t
         return i, f, fold_proba(i, f)
     with ThreadPoolExecutor(n_threads) as ex:       # compiled kernels release the GIL, xgboost's too
         for i, f, pr in ex.map(run, [(i, f) for i in range(len(configs)) for f in two]): S[i, f, splits[f][1]] = pr
-    scores = cv_scores(S, y, splits); i = first_best(scores)
-    return (*scores_metrics(final_proba(i), y_test, threshold=0.5), float(scores[i]), i)
+    scores = cv_scores(S, y, splits)
+    i = first_best(scores)
+    test = final_proba(i)
+    return [Solution(scores=scores, chosen=i, test_proba=test, test_pred=(test > 0.5).astype(np.int64))]
 
 # %% ../../nbs/04a_engine.ipynb #dc5e31c9
-def fast_mlp(X_train, y_train, X_test, y_test, splits, configs, seed: int = 42):
+def solve_mlp(b: Batch) -> list[Solution]:
     """`find_best_mlp` on `saeprobe.engine.mlp`'s compiled port of sklearn's MLPClassifier (bit for bit): the paper's
     `StandardScaler`, every (configuration, fold) fit scored on its validation rows (a fold whose training rows hold
     one class scores `ONE_CLASS_FOLD_AUC`, the protocol's rule), the first best configuration refit on all training rows.
-    `splits=None` (n ≤ 3): the paper's default model `(32,)` (sklearn's default learning rate and alpha, Python
-    floats), validation AUC on the training rows. Returns (test_auc, test_acc, test_f1, val_auc, config index or None)."""
+    A configuration without `learning_rate_init` or `alpha` takes sklearn's defaults (Python floats), as the paper's
+    default model at n ≤ 3 does."""
     from saeprobe.engine.mlp import mlp_fit
-    Xs, Xt = standardize(X_train, X_test); y = np.asarray(y_train)
-    fit = lambda cfg, rows: mlp_fit(Xs[rows], y[rows], cfg["hidden_layer_sizes"], cfg["learning_rate_init"], cfg["alpha"],
-                                    seed, max_iter=1000)
-    if splits is None:
-        model = fit(dict(hidden_layer_sizes=(32,), learning_rate_init=0.001, alpha=0.0001), slice(None))
-        return (*scores_metrics(model.proba(Xt), y_test, threshold=0.5), float(auc_rows(model.proba(Xs)[None], y)[0]), None)
-    S = np.full((len(configs), len(splits), len(y)), np.nan)
-    for i, cfg in enumerate(configs):
-        for f, (tr, va) in enumerate(splits):
-            if len(np.unique(y[tr])) == 2: S[i, f, va] = fit(cfg, tr).proba(Xs[va])
-    scores = cv_scores(S, y, splits); i = first_best(scores)
-    model = fit(configs[i], slice(None))
-    return (*scores_metrics(model.proba(Xt), y_test, threshold=0.5), float(scores[i]), i)
+    Xs, Xt = standardize(b.X_train, b.X_test)
+    y = np.asarray(b.y_train)
+    def fit(cfg, rows):
+        return mlp_fit(Xs[rows], y[rows], cfg["hidden_layer_sizes"], cfg.get("learning_rate_init", 0.001),
+                       cfg.get("alpha", 0.0001), b.seed, max_iter=1000)
+    scores, i = None, 0
+    if b.splits is not None:
+        S = np.full((len(b.candidates), len(b.splits), len(y)), np.nan)
+        for j, cfg in enumerate(b.candidates):
+            for f, (tr, va) in enumerate(b.splits):
+                if len(np.unique(y[tr])) == 2: S[j, f, va] = fit(cfg, tr).proba(Xs[va])
+        scores = cv_scores(S, y, b.splits)
+        i = first_best(scores)
+    model = fit(b.candidates[i], slice(None))
+    test = model.proba(Xt)
+    return [Solution(scores=scores, chosen=i, test_proba=test, test_pred=(test > 0.5).astype(np.int64),
+                     train_proba=None if scores is not None else model.proba(Xs))]
+
+# %% ../../nbs/04a_engine.ipynb #c028
+SOLVERS = {"logreg": solve_logreg, "pca": solve_pca, "knn": solve_knn, "xgboost": solve_xgboost, "mlp": solve_mlp}
+
+def solve_batched(b: Batch) -> list[Solution]:
+    "Answer the batch on the batched engine: the method's `solve_*` (`SOLVERS`)."
+    if b.method not in SOLVERS: raise unknown("method", b.method, tuple(SOLVERS))
+    return SOLVERS[b.method](b)
 
 # %% ../../nbs/04a_engine.ipynb #c026
 L1_SOLVERS = ("saga", "fista")
 
-def fast_sae_saga(X_train, y_train, X_test, y_test, splits, ks, Cs, seed: int = 1, max_iter: int = L1_MAX_ITER):
-    """The paper's SAE probes for every k of a list: `find_best_reg(penalty="l1")` on the top-k latents — `X_train`,
-    `X_test` (dense or scipy sparse) with the latents in ranking order — with its saga bit for bit (`saga_l1`): every (k, C, fold) fit
-    in one compiled run, folds scored on float32 `predict_proba`, the first best C refit on the training rows shuffled
-    by `RandomState(seed)`. `splits=None` (n ≤ 3): C = 1, no CV. Returns one (test_auc, test_acc, test_f1, val_auc,
-    C or None) per k."""
-    import scipy.sparse as sp
+def sae_saga(b: Batch) -> list[Solution]:
+    """The paper's SAE probes for every k of `b.widths` (None: one probe on every column): `find_best_reg(penalty="l1")`
+    on the first k columns of `b.X_train` (dense or scipy sparse; the latents in ranking order) with its saga bit for
+    bit (`saga_l1`): every (k, C, fold) fit in one compiled run, folds scored on float32 `predict_proba`, the first best
+    C refit on the training rows shuffled by `RandomState(b.model_seed)`. One `Solution` per k."""
     from saeprobe.engine.saga import saga_l1
-    y = np.asarray(y_train); dt = features_dtype(X_train)
-    def cols(M, k):  # the first k columns, dense: what the paper's probes see
-        return (M[:, :k].toarray() if sp.issparse(M) else np.asarray(M)[:, :k]).astype(dt)
-    cands = [1.0] if splits is None else list(Cs)
-    best = {k: (cands[0], None) for k in ks}
+    X, y, splits, cands = b.X_train, np.asarray(b.y_train), b.splits, [float(C) for C in b.candidates]
+    dt = features_dtype(X)
+    ks = list(b.widths or (X.shape[1],))
+    cols = lambda M, k: leading_columns(M, k).astype(dt)     # the first k columns, dense: what the paper's probes see
+    best = {k: (None, 0) for k in ks}                        # (scores, chosen index) per k
     if splits is not None:   # folds with one class are not fitted: `cv_scores` scores them (the protocol's rule)
         live = [f for f, (tr, _) in enumerate(splits) if len(np.unique(y[tr])) == 2]
         probs = [(k, i, f) for k in ks for i in range(len(cands)) for f in live]
-        W, c, _ = saga_l1(X_train, y, [(splits[f][0], k, cands[i]) for k, i, f in probs], seed, max_iter)
+        W, c, _ = saga_l1(X, y, [(splits[f][0], k, cands[i]) for k, i, f in probs], b.model_seed, b.max_iter)
         for k in ks:
-            idx = [b for b, (kk, _, _) in enumerate(probs) if kk == k]
-            S = _fold_proba(cols(X_train, k), W[idx, :k], c[idx], [probs[b][1:] for b in idx], (len(cands), len(splits)),
+            idx = [j for j, (kk, _, _) in enumerate(probs) if kk == k]
+            S = _fold_proba(cols(X, k), W[idx, :k], c[idx], [probs[j][1:] for j in idx], (len(cands), len(splits)),
                             splits, dt)
-            sc = cv_scores(S, y, splits); i = first_best(sc); best[k] = (cands[i], float(sc[i]))
-    perm = np.random.RandomState(seed).permutation(len(y))
-    W, c, _ = saga_l1(X_train, y, [(perm, k, best[k][0]) for k in ks], seed, max_iter)
-    out = []
-    for b, k in enumerate(ks):
-        val = best[k][1]
-        if val is None: val = float(auc_rows(proba(decision(cols(X_train, k), W[b, :k], c[b], dt), dt), y)[0])
-        out.append((*scores_metrics(decision(cols(X_test, k), W[b, :k], c[b], dt)[0], y_test, dt), val,
-                    None if splits is None else float(best[k][0])))
-    return out
+            sc = cv_scores(S, y, splits)
+            best[k] = (sc, first_best(sc))
+    perm = np.random.RandomState(b.model_seed).permutation(len(y))
+    W, c, _ = saga_l1(X, y, [(perm, k, cands[best[k][1]]) for k in ks], b.model_seed, b.max_iter)
+    return [linear_solution(best[k][0], best[k][1], W[j:j + 1, :k], c[j:j + 1], cols(X, k), cols(b.X_test, k), dt)
+            for j, k in enumerate(ks)]

@@ -4,13 +4,15 @@
 
 # %% ../../nbs/04g_common.ipynb #m001
 from __future__ import annotations
+from dataclasses import dataclass
 import numpy as np
 from ..core import SaeprobeError, package_versions, unknown
 
 # %% auto #0
 __all__ = ['VERIFIED', 'PORT_OF', 'NUMERIC_PACKAGES', 'STANDARDIZE', 'ONE_CLASS_FOLD_AUC', 'get_device', 'port_mismatch',
            'require_port', 'port_verified', 'default_xgb_impl', 'features_dtype', 'grid_log2', 'standardize',
-           'auc_rows', 'auc_sklearn', 'cv_scores', 'first_best']
+           'leading_columns', 'auc_rows', 'auc_sklearn', 'cv_scores', 'first_best', 'Batch', 'weighted_f1',
+           'probe_metrics', 'Solution']
 
 # %% ../../nbs/04g_common.ipynb #m005
 def get_device(device: str | None = None):
@@ -87,9 +89,20 @@ def standardize(X_train, X_test, like: str = "sklearn"):
         sc = StandardScaler().fit(X_train)
         return sc.transform(X_train), sc.transform(X_test)
     if like != "float64": raise ValueError(f"unknown standardisation {like!r}; valid: {STANDARDIZE}")
-    X_train = np.asarray(X_train, dtype=np.float64); X_test = np.asarray(X_test, dtype=np.float64)
-    mu = X_train.mean(0); sd = X_train.std(0); sd[sd == 0] = 1.0
+    X_train = np.asarray(X_train, dtype=np.float64)
+    X_test = np.asarray(X_test, dtype=np.float64)
+    mu = X_train.mean(0)
+    sd = X_train.std(0)
+    sd[sd == 0] = 1.0
     return (X_train - mu) / sd, (X_test - mu) / sd
+
+# %% ../../nbs/04g_common.ipynb #m012u
+def leading_columns(X, k: int | None = None) -> np.ndarray:
+    """The first `k` columns of `X` (None: all) as a dense array, a scipy sparse matrix densified: the top-k latents
+    in ranking order, as the paper's SAE probes fit them."""
+    import scipy.sparse as sp
+    if k is not None: X = X[:, :k]
+    return X.toarray() if sp.issparse(X) else np.asarray(X)
 
 # %% ../../nbs/04g_common.ipynb #m014
 ONE_CLASS_FOLD_AUC = 0.5   # the score of a fold whose training rows hold one class (not fitted), the paper's
@@ -99,8 +112,11 @@ def auc_rows(S, y) -> np.ndarray:
     Small problems (validation folds) count the (positive, negative) pairs directly, `(#greater + #equal / 2) /
     (npos·nneg)`: the same value as the rank sum (both exact counts divided once), without `rankdata`'s fixed cost
     (~0.25 ms a call; a LeavePOut(2) search calls it for each of up to 66 folds)."""
-    S = np.atleast_2d(np.asarray(S, dtype=np.float64)); y = np.asarray(y)
-    pos = y == 1; npos = int(pos.sum()); nneg = len(y) - npos
+    S = np.atleast_2d(np.asarray(S, dtype=np.float64))
+    y = np.asarray(y)
+    pos = y == 1
+    npos = int(pos.sum())
+    nneg = len(y) - npos
     if npos == 0 or nneg == 0: raise SaeprobeError(f"AUC needs both classes; got {npos} positives and {nneg} negatives")
     if S.shape[0] * npos * nneg <= 65536:
         P, N = S[:, pos][:, :, None], S[:, ~pos][:, None, :]
@@ -114,20 +130,24 @@ def auc_sklearn(s, y) -> float:
     """`roc_auc_score(y, s)` for 0/1 labels with sklearn's own arithmetic (its ROC curve, intermediate points dropped,
     trapezoids), to the last bit. `auc_rows` (rank sums) is the exact value rounded once; sklearn's sum of trapezoids
     can land an ulp away, and the paper's `argmax` over mean validation AUCs then breaks a tie by that ulp."""
-    y = (np.asarray(y) == 1).astype(np.float64); s = np.asarray(s, dtype=np.float64)
-    o = np.argsort(-s, kind="stable"); s, y = s[o], y[o]              # descending (order within ties is immaterial)
+    y = (np.asarray(y) == 1).astype(np.float64)
+    s = np.asarray(s, dtype=np.float64)
+    o = np.argsort(-s, kind="stable")
+    s, y = s[o], y[o]  # descending (order within ties is immaterial)
     thr = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]
-    tps = np.cumsum(y)[thr]; fps = 1 + thr.astype(np.float64) - tps
+    tps = np.cumsum(y)[thr]
+    fps = 1 + thr.astype(np.float64) - tps
     if len(fps) > 2:
         keep = np.nonzero(np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True])[0]
         fps, tps = fps[keep], tps[keep]
-    fpr = np.r_[0.0, fps] / fps[-1]; tpr = np.r_[0.0, tps] / tps[-1]
+    fpr = np.r_[0.0, fps] / fps[-1]
+    tpr = np.r_[0.0, tps] / tps[-1]
     return float((np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0).sum())
 
 def cv_scores(S, y, splits, tie_tol: float = 1e-9) -> np.ndarray:
     """Mean validation AUC per candidate; `S` (n_candidates, n_folds, n) holds every candidate's scores. Rank-sum
-    AUCs (`auc_rows`, fast); the candidates within `tie_tol` of the best are rescored with sklearn's arithmetic
-    (`auc_sklearn`), so that the first-best candidate is the paper's own choice to the last bit (on
+    AUCs (`auc_rows`, fast); the best candidate and those within `tie_tol` of it are rescored with sklearn's arithmetic
+    (`auc_sklearn`), so that the first-best candidate is the paper's own choice and its score the paper's val AUC, to the last bit (on
     130_temp_cat_Frequency, k = 64, n = 1024, the paper's AUCs for C = 3.6 and C = 1e5 are ...2738 and ...2737)."""
     out = np.zeros((S.shape[0], len(splits)))
     live = [len(np.unique(y[tr])) == 2 for tr, _ in splits]
@@ -135,7 +155,7 @@ def cv_scores(S, y, splits, tie_tol: float = 1e-9) -> np.ndarray:
         out[:, f] = auc_rows(S[:, f, va], y[va]) if live[f] else ONE_CLASS_FOLD_AUC
     sc = out.mean(1)
     near = np.flatnonzero(sc >= sc.max() - tie_tol)
-    if len(near) > 1:
+    if len(near):
         for i in near:
             for f, (_, va) in enumerate(splits):
                 if live[f]: out[i, f] = auc_sklearn(S[i, f, va], y[va])
@@ -145,3 +165,79 @@ def cv_scores(S, y, splits, tie_tol: float = 1e-9) -> np.ndarray:
 def first_best(scores) -> int:
     "Index of the first candidate with the highest mean validation AUC: the paper's `argmax` (its search keeps a candidate only when strictly better)."
     return int(np.argmax(np.asarray(scores)))
+
+# %% ../../nbs/04g_common.ipynb #m019
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Batch:
+    """A batch of (candidate, fold) problems of one method on these rows: what either engine solves.
+
+    `method`: 'logreg', 'pca', 'knn', 'xgboost' or 'mlp'. `splits`: the validation folds, (train rows, validation rows)
+    pairs (`probes.cv_splits`), or None: no search (n ≤ 3), the one candidate is fitted. `candidates`: what the search
+    tries, in the protocol's order — C values (logreg), numbers of components (pca, at most `n_components`, the PCA
+    fitted), ks (knn), configurations (xgboost, mlp). `widths` (logreg only): one search per prefix of the columns (the
+    top-k SAE latents for each k), None: one search on every column. Settings: `seed` seeds the models of pca, knn,
+    xgboost and mlp; `model_seed` is logreg's `random_state` and the shuffle of its final fit; `penalty` ('l2', 'l1'),
+    `solver` (None: the paper's optimiser), `max_iter` (logreg), `device` (batched L2 fits, kNN distances), `n_threads`
+    and `xgb_impl` (XGBoost)."""
+    method: str
+    X_train: object
+    y_train: np.ndarray
+    X_test: object
+    splits: list | None
+    candidates: tuple
+    widths: tuple | None = None
+    n_components: int | None = None
+    seed: int = 42
+    model_seed: int = 1
+    penalty: str = "l2"
+    solver: str | None = None
+    max_iter: int = 1000
+    device: str | None = None
+    n_threads: int = 0
+    xgb_impl: str | None = None
+
+# %% ../../nbs/04g_common.ipynb #m020
+def weighted_f1(y_true, y_pred) -> float:
+    """sklearn's `f1_score(y_true, y_pred, average="weighted")` with its arithmetic (per label `2·tp / (true + pred)`,
+    0 where both are 0, averaged with the true counts as weights by `np.average`), without its input validation
+    (~5 ms a call, most of a small probe's fit)."""
+    labels = np.union1d(y_true, y_pred)
+    tp = np.array([np.sum((y_true == c) & (y_pred == c)) for c in labels])
+    true = np.array([np.sum(y_true == c) for c in labels])
+    pred = np.array([np.sum(y_pred == c) for c in labels])
+    den = (true + pred).astype(np.float64)
+    f = np.where(den > 0, 2.0 * tp / np.where(den > 0, den, 1.0), 0.0)
+    return float(np.average(f, weights=true.astype(np.float64)))
+
+# %% ../../nbs/04g_common.ipynb #m021
+def probe_metrics(proba, pred, y) -> tuple[float, float, float]:
+    """(AUC, accuracy, weighted F1) of class-1 probabilities `proba` and 0/1 predictions `pred` against labels `y`, with
+    sklearn's arithmetic to the last bit (`roc_auc_score`, `accuracy_score`, `f1_score(average="weighted")`): the
+    paper's test metrics, computed here once for both engines."""
+    y = np.asarray(y).astype(np.int64)
+    pred = np.asarray(pred).astype(np.int64)
+    return auc_sklearn(proba, y), float(np.mean(y == pred)), weighted_f1(y, pred)
+
+# %% ../../nbs/04g_common.ipynb #m022
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Solution:
+    """One search of a `Batch`, solved: `scores`, the mean validation AUC of each candidate (None: no search);
+    `chosen`, the index of the candidate refit on all training rows; the refit's `test_proba` (class-1 probabilities,
+    as `predict_proba(X_test)[:, 1]`) and `test_pred` (0/1, as `predict`); `train_proba` on the training rows when
+    there was no search (the validation AUC is then the training AUC, as the paper reports it); `model`, the refit
+    library estimator where the engine has one (the reference engine)."""
+    scores: np.ndarray | None
+    chosen: int
+    test_proba: np.ndarray | None
+    test_pred: np.ndarray | None
+    train_proba: np.ndarray | None = None
+    model: object = None
+
+    def val_auc(self, y_train) -> float:
+        "The chosen candidate's mean validation AUC; with no search, the refit's AUC on the training rows."
+        if self.scores is not None: return float(self.scores[self.chosen])
+        return auc_sklearn(self.train_proba, np.asarray(y_train))
+
+    def metrics(self, y_test) -> tuple[float, float, float]:
+        "(test AUC, accuracy, weighted F1) of the refit (`probe_metrics`)."
+        return probe_metrics(self.test_proba, self.test_pred, y_test)

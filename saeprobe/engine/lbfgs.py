@@ -5,12 +5,13 @@
 # %% ../../nbs/04e_lbfgs.ipynb #19482de5
 from __future__ import annotations
 import math
+from collections import namedtuple
 import numba
 import numpy as np
 from .common import require_port
 
 # %% auto #0
-__all__ = ['lbfgs_batch']
+__all__ = ['Problems', 'Stopping', 'Iterates', 'Memory', 'LineSearch', 'lbfgs_batch']
 
 # %% ../../nbs/04e_lbfgs.ipynb #eac725bc
 _FTOL, _GTOL, _XTOL, _STPMAX = 1e-3, 0.9, 0.1, 1e10    # lnsrlb's line search constants (stpmx = big)
@@ -34,21 +35,27 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     sgnd = np.sign(dp) * np.sign(dx)
     if fp > fx:
         theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, stp < stx, False)
-        p = (gamma - dx) + theta; q = ((gamma - dx) + gamma) + dp; r = p / q
+        p = (gamma - dx) + theta
+        q = ((gamma - dx) + gamma) + dp
+        r = p / q
         stpc = stx + r * (stp - stx)
         stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
         stpf = stpc if abs(stpc - stx) <= abs(stpq - stx) else stpc + (stpq - stpc) / 2.0
         brackt = True
     elif sgnd < 0.0:
         theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, stp > stx, False)
-        p = (gamma - dp) + theta; q = ((gamma - dp) + gamma) + dx; r = p / q
+        p = (gamma - dp) + theta
+        q = ((gamma - dp) + gamma) + dx
+        r = p / q
         stpc = stp + r * (stx - stp)
         stpq = stp + (dp / (dp - dx)) * (stx - stp)
         stpf = stpc if abs(stpc - stp) > abs(stpq - stp) else stpq
         brackt = True
     elif abs(dp) < abs(dx):
         theta, gamma = _cubic(fx, fp, stx, stp, dx, dp, stp > stx, True)
-        p = (gamma - dp) + theta; q = (gamma + (dx - dp)) + gamma; r = p / q
+        p = (gamma - dp) + theta
+        q = (gamma + (dx - dp)) + gamma
+        r = p / q
         if r < 0 and gamma != 0: stpc = stp + r * (stx - stp)
         elif stp > stx: stpc = stpmax
         else: stpc = stpmin
@@ -63,15 +70,21 @@ def _dcstep(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
     else:
         if brackt:
             theta, gamma = _cubic(fp, fy, stp, sty, dy, dp, stp > sty, False)
-            p = (gamma - dp) + theta; q = ((gamma - dp) + gamma) + dy; r = p / q
+            p = (gamma - dp) + theta
+            q = ((gamma - dp) + gamma) + dy
+            r = p / q
             stpf = stp + r * (sty - stp)
         elif stp > stx: stpf = stpmax
         else: stpf = stpmin
     if fp > fx:
-        sty = stp; fy = fp; dy = dp
+        sty = stp
+        fy = fp
+        dy = dp
     else:
         if sgnd < 0: sty = stx; fy = fx; dy = dx
-        stx = stp; fx = fp; dx = dp
+        stx = stp
+        fx = fp
+        dx = dp
     return stx, fx, dx, sty, fy, dy, stpf, brackt
 
 # %% ../../nbs/04e_lbfgs.ipynb #eac725bcx2
@@ -82,13 +95,24 @@ def _dcsrch(f, g, stp, start, ls, li):
     stpmin, stpmax = 0.0, _STPMAX
     if start:
         if stp < stpmin or stp > stpmax or g >= 0: return stp, 3
-        li[1] = 0; li[0] = 1
-        ls[_FINIT] = f; ls[_GINIT] = g; ls[_GTEST] = _FTOL * g
-        ls[_WIDTH] = stpmax - stpmin; ls[_WIDTH1] = ls[_WIDTH] / 0.5
-        ls[_STX] = 0.0; ls[_FX] = f; ls[_GX] = g; ls[_STY] = 0.0; ls[_FY] = f; ls[_GY] = g
-        ls[_STMIN] = 0.0; ls[_STMAX] = stp + 4.0 * stp
+        li[1] = 0
+        li[0] = 1
+        ls[_FINIT] = f
+        ls[_GINIT] = g
+        ls[_GTEST] = _FTOL * g
+        ls[_WIDTH] = stpmax - stpmin
+        ls[_WIDTH1] = ls[_WIDTH] / 0.5
+        ls[_STX] = 0.0
+        ls[_FX] = f
+        ls[_GX] = g
+        ls[_STY] = 0.0
+        ls[_FY] = f
+        ls[_GY] = g
+        ls[_STMIN] = 0.0
+        ls[_STMAX] = stp + 4.0 * stp
         return stp, 0
-    gtest = ls[_GTEST]; brackt = li[1] == 1
+    gtest = ls[_GTEST]
+    brackt = li[1] == 1
     ftest = ls[_FINIT] + stp * gtest
     if li[0] == 1 and f <= ftest and g >= 0: li[0] = 2
     task = 0
@@ -103,18 +127,27 @@ def _dcsrch(f, g, stp, start, ls, li):
         stx, fxm, gxm, sty, fym, gym, stp, brackt = _dcstep(
             stx, ls[_FX] - stx * gtest, ls[_GX] - gtest, sty, ls[_FY] - sty * gtest, ls[_GY] - gtest,
             stp, f - stp * gtest, g - gtest, brackt, ls[_STMIN], ls[_STMAX])
-        ls[_FX] = fxm + stx * gtest; ls[_FY] = fym + sty * gtest; ls[_GX] = gxm + gtest; ls[_GY] = gym + gtest
+        ls[_FX] = fxm + stx * gtest
+        ls[_FY] = fym + sty * gtest
+        ls[_GX] = gxm + gtest
+        ls[_GY] = gym + gtest
     else:
         stx, fx, gx, sty, fy, gy, stp, brackt = _dcstep(
             stx, ls[_FX], ls[_GX], sty, ls[_FY], ls[_GY], stp, f, g, brackt, ls[_STMIN], ls[_STMAX])
-        ls[_FX] = fx; ls[_GX] = gx; ls[_FY] = fy; ls[_GY] = gy
+        ls[_FX] = fx
+        ls[_GX] = gx
+        ls[_FY] = fy
+        ls[_GY] = gy
     ls[_STX] = stx; ls[_STY] = sty; li[1] = 1 if brackt else 0
     if brackt:
         if abs(sty - stx) >= 0.66 * ls[_WIDTH1]: stp = stx + 0.5 * (sty - stx)
-        ls[_WIDTH1] = ls[_WIDTH]; ls[_WIDTH] = abs(sty - stx)
-        ls[_STMIN] = min(stx, sty); ls[_STMAX] = max(stx, sty)
+        ls[_WIDTH1] = ls[_WIDTH]
+        ls[_WIDTH] = abs(sty - stx)
+        ls[_STMIN] = min(stx, sty)
+        ls[_STMAX] = max(stx, sty)
     else:
-        ls[_STMIN] = stp + 1.1 * (stp - stx); ls[_STMAX] = stp + 4.0 * (stp - stx)
+        ls[_STMIN] = stp + 1.1 * (stp - stx)
+        ls[_STMAX] = stp + 4.0 * (stp - stx)
     stp = min(max(stp, stpmin), stpmax)
     if brackt and (stp <= ls[_STMIN] or stp >= ls[_STMAX]) or (brackt and ls[_STMAX] - ls[_STMIN] <= _XTOL * ls[_STMAX]):
         stp = stx
@@ -126,9 +159,16 @@ _FM = {"reassoc", "contract"}   # sums in any order (as a BLAS takes them) and f
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _dot4(w, A, i):
     "The scores of rows i..i+3 of A against w (one pass over w)."
-    s0 = w.dtype.type(0.0); s1 = s0; s2 = s0; s3 = s0
+    s0 = w.dtype.type(0.0)
+    s1 = s0
+    s2 = s0
+    s3 = s0
     for j in range(w.shape[0]):
-        wj = w[j]; s0 += A[i, j] * wj; s1 += A[i + 1, j] * wj; s2 += A[i + 2, j] * wj; s3 += A[i + 3, j] * wj
+        wj = w[j]
+        s0 += A[i, j] * wj
+        s1 += A[i + 1, j] * wj
+        s2 += A[i + 2, j] * wj
+        s3 += A[i + 3, j] * wj
     return s0, s1, s2, s3
 
 # %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x1
@@ -142,20 +182,48 @@ def _axpy4(g, A, i, g0, g1, g2, g3):
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _dot4x2(w, v, A, i):
     "`_dot4` against w and against v in one pass over the rows (each loaded row serves both)."
-    s0 = w.dtype.type(0.0); s1 = s0; s2 = s0; s3 = s0; t0 = s0; t1 = s0; t2 = s0; t3 = s0
+    s0 = w.dtype.type(0.0)
+    s1 = s0
+    s2 = s0
+    s3 = s0
+    t0 = s0
+    t1 = s0
+    t2 = s0
+    t3 = s0
     for j in range(w.shape[0]):
-        wj = w[j]; vj = v[j]; a0 = A[i, j]; a1 = A[i + 1, j]; a2 = A[i + 2, j]; a3 = A[i + 3, j]
-        s0 += a0 * wj; s1 += a1 * wj; s2 += a2 * wj; s3 += a3 * wj
-        t0 += a0 * vj; t1 += a1 * vj; t2 += a2 * vj; t3 += a3 * vj
+        wj = w[j]
+        vj = v[j]
+        a0 = A[i, j]
+        a1 = A[i + 1, j]
+        a2 = A[i + 2, j]
+        a3 = A[i + 3, j]
+        s0 += a0 * wj
+        s1 += a1 * wj
+        s2 += a2 * wj
+        s3 += a3 * wj
+        t0 += a0 * vj
+        t1 += a1 * vj
+        t2 += a2 * vj
+        t3 += a3 * vj
     return s0, s1, s2, s3, t0, t1, t2, t3
 
 # %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x3
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _axpy4x2(g, h, A, i, c, u, st):
     "`_axpy4` into g (residuals c[u:u+4]) and into h (c[u+st:u+st+4]) in one pass over the rows."
-    g0 = c[u]; g1 = c[u + 1]; g2 = c[u + 2]; g3 = c[u + 3]; h0 = c[u + st]; h1 = c[u + st + 1]; h2 = c[u + st + 2]; h3 = c[u + st + 3]
+    g0 = c[u]
+    g1 = c[u + 1]
+    g2 = c[u + 2]
+    g3 = c[u + 3]
+    h0 = c[u + st]
+    h1 = c[u + st + 1]
+    h2 = c[u + st + 2]
+    h3 = c[u + st + 3]
     for j in range(g.shape[0]):
-        a0 = A[i, j]; a1 = A[i + 1, j]; a2 = A[i + 2, j]; a3 = A[i + 3, j]
+        a0 = A[i, j]
+        a1 = A[i + 1, j]
+        a2 = A[i + 2, j]
+        a3 = A[i + 3, j]
         g[j] += g0 * a0 + g1 * a1 + g2 * a2 + g3 * a3
         h[j] += h0 * a0 + h1 * a1 + h2 * a2 + h3 * a3
 
@@ -163,26 +231,74 @@ def _axpy4x2(g, h, A, i, c, u, st):
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _dot4x4(w, v, x, z, A, i):
     "`_dot4` against four weight vectors in one pass over the rows: 16 sums, 8 loads for 16 multiply-adds."
-    s0 = w.dtype.type(0.0); s1 = s0; s2 = s0; s3 = s0; t0 = s0; t1 = s0; t2 = s0; t3 = s0
-    u0 = s0; u1 = s0; u2 = s0; u3 = s0; e0 = s0; e1 = s0; e2 = s0; e3 = s0
+    s0 = w.dtype.type(0.0)
+    s1 = s0
+    s2 = s0
+    s3 = s0
+    t0 = s0
+    t1 = s0
+    t2 = s0
+    t3 = s0
+    u0 = s0
+    u1 = s0
+    u2 = s0
+    u3 = s0
+    e0 = s0
+    e1 = s0
+    e2 = s0
+    e3 = s0
     for j in range(w.shape[0]):
-        wj = w[j]; vj = v[j]; xj = x[j]; zj = z[j]; a0 = A[i, j]; a1 = A[i + 1, j]; a2 = A[i + 2, j]; a3 = A[i + 3, j]
-        s0 += a0 * wj; s1 += a1 * wj; s2 += a2 * wj; s3 += a3 * wj
-        t0 += a0 * vj; t1 += a1 * vj; t2 += a2 * vj; t3 += a3 * vj
-        u0 += a0 * xj; u1 += a1 * xj; u2 += a2 * xj; u3 += a3 * xj
-        e0 += a0 * zj; e1 += a1 * zj; e2 += a2 * zj; e3 += a3 * zj
+        wj = w[j]
+        vj = v[j]
+        xj = x[j]
+        zj = z[j]
+        a0 = A[i, j]
+        a1 = A[i + 1, j]
+        a2 = A[i + 2, j]
+        a3 = A[i + 3, j]
+        s0 += a0 * wj
+        s1 += a1 * wj
+        s2 += a2 * wj
+        s3 += a3 * wj
+        t0 += a0 * vj
+        t1 += a1 * vj
+        t2 += a2 * vj
+        t3 += a3 * vj
+        u0 += a0 * xj
+        u1 += a1 * xj
+        u2 += a2 * xj
+        u3 += a3 * xj
+        e0 += a0 * zj
+        e1 += a1 * zj
+        e2 += a2 * zj
+        e3 += a3 * zj
     return s0, s1, s2, s3, t0, t1, t2, t3, u0, u1, u2, u3, e0, e1, e2, e3
 
 # %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x5
 @numba.njit(cache=True, fastmath=_FM, inline="always")
 def _axpy4x4(g, h, o, p, A, i, c, u, st):
     "`_axpy4` into four gradients (residuals c[u:u+4], c[u+st:u+st+4], ...) in one pass over the rows."
-    c0 = c[u]; c1 = c[u + 1]; c2 = c[u + 2]; c3 = c[u + 3]
-    d0 = c[u + st]; d1 = c[u + st + 1]; d2 = c[u + st + 2]; d3 = c[u + st + 3]
-    e0 = c[u + 2 * st]; e1 = c[u + 2 * st + 1]; e2 = c[u + 2 * st + 2]; e3 = c[u + 2 * st + 3]
-    f0 = c[u + 3 * st]; f1 = c[u + 3 * st + 1]; f2 = c[u + 3 * st + 2]; f3 = c[u + 3 * st + 3]
+    c0 = c[u]
+    c1 = c[u + 1]
+    c2 = c[u + 2]
+    c3 = c[u + 3]
+    d0 = c[u + st]
+    d1 = c[u + st + 1]
+    d2 = c[u + st + 2]
+    d3 = c[u + st + 3]
+    e0 = c[u + 2 * st]
+    e1 = c[u + 2 * st + 1]
+    e2 = c[u + 2 * st + 2]
+    e3 = c[u + 2 * st + 3]
+    f0 = c[u + 3 * st]
+    f1 = c[u + 3 * st + 1]
+    f2 = c[u + 3 * st + 2]
+    f3 = c[u + 3 * st + 3]
     for j in range(g.shape[0]):
-        a0 = A[i, j]; a1 = A[i + 1, j]; a2 = A[i + 2, j]; a3 = A[i + 3, j]
+        a0 = A[i, j]
+        a1 = A[i + 1, j]
+        a2 = A[i + 2, j]
+        a3 = A[i + 3, j]
         g[j] += c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
         h[j] += d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
         o[j] += e0 * a0 + e1 * a1 + e2 * a2 + e3 * a3
@@ -210,9 +326,13 @@ def _row_losses(Z, Y, NB, L, LO, GP, KB):
         KB[u] = (np.int64(math.floor(x * _INVLN2 + 0.5)) + 1223) << 52
     PW = KB[:L].view(np.float64)
     for u in range(L):
-        z = Z[u]; x = max(-abs(z), -746.0)
+        z = Z[u]
+        x = max(-abs(z), -746.0)
         kf = np.float64(math.floor(x * _INVLN2 + 0.5))
-        hi = x - kf * _LN2HI; lo = kf * _LN2LO; r = hi - lo; t = r * r
+        hi = x - kf * _LN2HI
+        lo = kf * _LN2LO
+        r = hi - lo
+        t = r * r
         c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))))
         e = ((1.0 - ((lo - (r * c) / (2.0 - c)) - hi)) * PW[u]) * 6.223015277861142e-61
         big = e >= 0.41421356237309503      # log1p(e), e in [0, 1]: 1 + e = 2^k (1 + f), k in {0, 1}
@@ -220,7 +340,9 @@ def _row_losses(Z, Y, NB, L, LO, GP, KB):
         k = 1.0 if big else 0.0
         cc = (1.0 - (u1 - e)) / u1 if big else 0.0
         f = u1 * 0.5 - 1.0 if big else e
-        hfsq = 0.5 * f * f; s = f / (2.0 + f); w = s * s
+        hfsq = 0.5 * f * f
+        s = f / (2.0 + f)
+        w = s * s
         R = w * (L1 + w * (L2 + w * (L3 + w * (L4 + w * (L5 + w * (L6 + w * L7))))))
         lp = k * _LN2HI - ((hfsq - (s * (hfsq + R) + (k * _LN2LO + cc))) - f)
         yi = Y[u]
@@ -232,24 +354,35 @@ _CH = 32   # rows per step of the objective: their scores for four problems stay
 
 # %% ../../nbs/04e_lbfgs.ipynb #1b4bca26x7
 @numba.njit(cache=True, fastmath=_FM)
-def _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo):
-    """sklearn's objective and gradient (float64 out, computed in A's dtype) of the problems `act[:k]` at their
+def _objective(prob, act, k, X, F, G, Wlo, Glo):
+    """sklearn's objective and gradient (float64 out, computed in A's dtype) of the problems `act[:k]` of `prob` at their
     points `X[b]` (weights, then the intercept), into `F[b]`, `G[b]`: one pass over the rows for all of them, `_CH`
     rows at a time: the scores of every problem with rows there (four problems per pass over the rows while four
     remain, then two, then one: each loaded row serves them all), their losses in one vectorised call, then their
-    shares of the gradients, grouped the same way, while the rows are still in cache."""
+    shares of the gradients, grouped the same way, while the rows are still in cache. `Wlo`, `Glo` are scratch."""
+    A, y, M, nbl, lam, promote, cols = prob
     n, r = A.shape
-    ft = A.dtype.type; CH = _CH
-    clo = np.empty(k, A.dtype); gc = np.zeros(k, A.dtype); fs = np.zeros(k)
-    Z = np.empty(CH * k); Yb = np.empty(CH * k); NB = np.empty(CH * k, A.dtype)
-    LO = np.empty(CH * k); GP = np.empty(CH * k, A.dtype); KB = np.empty(CH * k, np.int64); live = np.empty(k, np.int64)
+    ft = A.dtype.type
+    CH = _CH
+    clo = np.empty(k, A.dtype)
+    gc = np.zeros(k, A.dtype)
+    fs = np.zeros(k)
+    Z = np.empty(CH * k)
+    Yb = np.empty(CH * k)
+    NB = np.empty(CH * k, A.dtype)
+    LO = np.empty(CH * k)
+    GP = np.empty(CH * k, A.dtype)
+    KB = np.empty(CH * k, np.int64)
+    live = np.empty(k, np.int64)
     for a in range(k):
         b = act[a]
         for j in range(r):
-            Wlo[a, j] = ft(X[b, j]); Glo[a, j] = ft(0.0)
+            Wlo[a, j] = ft(X[b, j])
+            Glo[a, j] = ft(0.0)
         clo[a] = ft(X[b, r])
     for i0 in range(0, n, CH):
-        h = min(CH, n - i0); h4 = h - h % 4                 # rows i0..i0+h-1; four at a time up to h4
+        h = min(CH, n - i0)
+        h4 = h - h % 4  # rows i0..i0+h-1; four at a time up to h4
         q = 0
         for a in range(k):                                  # the problems with rows here: live[:q]
             b = act[a]
@@ -263,15 +396,21 @@ def _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo):
         while p < q:                                        # scores A w (the intercept added below)
             u = CH * p
             if q - p >= 4:
-                w0 = Wlo[live[p]]; w1 = Wlo[live[p + 1]]; w2 = Wlo[live[p + 2]]; w3 = Wlo[live[p + 3]]
+                w0 = Wlo[live[p]]
+                w1 = Wlo[live[p + 1]]
+                w2 = Wlo[live[p + 2]]
+                w3 = Wlo[live[p + 3]]
                 for t in range(0, h4, 4):
                     s = _dot4x4(w0, w1, w2, w3, A, i0 + t)
                     for e in range(4):
-                        Z[u + t + e] = np.float64(s[e]); Z[u + CH + t + e] = np.float64(s[4 + e])
-                        Z[u + 2 * CH + t + e] = np.float64(s[8 + e]); Z[u + 3 * CH + t + e] = np.float64(s[12 + e])
+                        Z[u + t + e] = np.float64(s[e])
+                        Z[u + CH + t + e] = np.float64(s[4 + e])
+                        Z[u + 2 * CH + t + e] = np.float64(s[8 + e])
+                        Z[u + 3 * CH + t + e] = np.float64(s[12 + e])
                 g = 4
             elif q - p >= 2:
-                w0 = Wlo[live[p]]; w1 = Wlo[live[p + 1]]
+                w0 = Wlo[live[p]]
+                w1 = Wlo[live[p + 1]]
                 for t in range(0, h4, 4):
                     s8 = _dot4x2(w0, w1, A, i0 + t)
                     for e in range(4): Z[u + t + e] = np.float64(s8[e]); Z[u + CH + t + e] = np.float64(s8[4 + e])
@@ -294,19 +433,25 @@ def _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo):
             for t in range(h): Z[CH * p + t] = np.float64(ft(Z[CH * p + t]) + c0)
         _row_losses(Z, Yb, NB, CH * q, LO, GP, KB)
         for p in range(q):
-            a = live[p]; b = act[a]
+            a = live[p]
+            b = act[a]
             for t in range(CH):
                 if t >= h or M[b, i0 + t] == 0: GP[CH * p + t] = ft(0.0); continue
-                fs[a] += LO[CH * p + t]; gc[a] += GP[CH * p + t]
+                fs[a] += LO[CH * p + t]
+                gc[a] += GP[CH * p + t]
         p = 0
         while p < q:                                        # gradients += residuals x rows, grouped as the scores
             u = CH * p
             if q - p >= 4:
-                g0 = Glo[live[p]]; g1 = Glo[live[p + 1]]; g2 = Glo[live[p + 2]]; g3 = Glo[live[p + 3]]
+                g0 = Glo[live[p]]
+                g1 = Glo[live[p + 1]]
+                g2 = Glo[live[p + 2]]
+                g3 = Glo[live[p + 3]]
                 for t in range(0, h4, 4): _axpy4x4(g0, g1, g2, g3, A, i0 + t, GP, u + t, CH)
                 g = 4
             elif q - p >= 2:
-                g0 = Glo[live[p]]; g1 = Glo[live[p + 1]]
+                g0 = Glo[live[p]]
+                g1 = Glo[live[p + 1]]
                 for t in range(0, h4, 4): _axpy4x2(g0, g1, A, i0 + t, GP, u + t, CH)
                 g = 2
             else:
@@ -320,7 +465,8 @@ def _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo):
                     for j in range(r): gg[j] += g1 * A[i0 + t, j]
             p += g
     for a in range(k):
-        b = act[a]; w = Wlo[a]
+        b = act[a]
+        w = Wlo[a]
         wsq = ft(0.0)
         for j in range(r): wsq += w[j] * w[j]
         F[b] = np.float64(ft(ft(fs[a]) / nbl[b])) + 0.5 * lam[b] * np.float64(wsq)
@@ -349,105 +495,146 @@ def _gnorm(g, V, r, tol, bound):
         m = max(m, abs(s))
     return m
 
+# %% ../../nbs/04e_lbfgs.ipynb #b4ce09ds
+Problems = namedtuple("Problems", "A y M nbl lam promote cols")
+Stopping = namedtuple("Stopping", "max_iter tol bound V m maxls")
+Iterates = namedtuple("Iterates", "x g f d x0 g0 full")
+Memory = namedtuple("Memory", "s y rho count head theta")
+LineSearch = namedtuple("LineSearch", "state istate step f0 slope0 trials back nit")
+
+def _new_state(B: int, r1: int, m: int):
+    "Zeroed (Iterates, Memory, LineSearch) for B problems of r1 unknowns with m correction pairs."
+    z = lambda *shape: np.zeros(shape)
+    it = Iterates(z(B, r1), z(B, r1), z(B), z(B, r1), z(B, r1), z(B, r1), z(B, r1))
+    mem = Memory(z(B, m, r1), z(B, m, r1), z(B, m), np.zeros(B, np.int64), np.zeros(B, np.int64), np.ones(B))
+    ls = LineSearch(z(B, 13), np.zeros((B, 2), np.int64), z(B), z(B), z(B), np.zeros(B, np.int64),
+                    np.zeros(B, np.int64), np.zeros(B, np.int64))
+    return it, mem, ls
+
 # %% ../../nbs/04e_lbfgs.ipynb #b4ce09de
 @numba.njit(cache=True)
-def _direction(b, X, G, F, D, T, RG, Z, S, Y, RHO, col, head, theta, nit, ls, li, stp, fold, gdold, ifun, iback, alpha):
-    """Start an iteration of problem b: direction `-g` (no pairs) or `-H g` (two-loop recursion), then the line
-    search's first trial point into X[b]. Returns False if the direction is not a descent direction."""
-    r1 = X.shape[1]; m = S.shape[1]; c = col[b]
-    d = D[b]; g = G[b]
+def _direction(b, it, mem, ls, alpha):
+    """Start an iteration of problem b: direction `-g` (no pairs) or `-H g` (two-loop recursion over `mem`), then the
+    line search's first trial point into `it.x[b]`. `alpha` is scratch (m,). Returns False if the direction is not a
+    descent direction."""
+    r1 = it.x.shape[1]
+    m = mem.s.shape[1]
+    c = mem.count[b]
+    d = it.d[b]
+    g = it.g[b]
     for j in range(r1): d[j] = -g[j]
     if c > 0:                                                 # two-loop recursion, newest pair first
         for t in range(c):
-            i = (head[b] + c - 1 - t) % m
-            al = RHO[b, i] * np.dot(S[b, i], d); alpha[t] = al
-            for j in range(r1): d[j] -= al * Y[b, i, j]
-        sc = 1.0 / theta[b]
-        for j in range(r1): d[j] *= sc
+            i = (mem.head[b] + c - 1 - t) % m
+            al = mem.rho[b, i] * np.dot(mem.s[b, i], d)
+            alpha[t] = al
+            for j in range(r1): d[j] -= al * mem.y[b, i, j]
+        scale = 1.0 / mem.theta[b]
+        for j in range(r1): d[j] *= scale
         for t in range(c - 1, -1, -1):
-            i = (head[b] + c - 1 - t) % m
-            be = RHO[b, i] * np.dot(Y[b, i], d)
-            for j in range(r1): d[j] += (alpha[t] - be) * S[b, i, j]
+            i = (mem.head[b] + c - 1 - t) % m
+            beta = mem.rho[b, i] * np.dot(mem.y[b, i], d)
+            for j in range(r1): d[j] += (alpha[t] - beta) * mem.s[b, i, j]
     dnorm = math.sqrt(np.dot(d, d))
-    s0 = min(1.0 / dnorm, _STPMAX) if nit[b] == 0 else 1.0
+    step0 = min(1.0 / dnorm, _STPMAX) if ls.nit[b] == 0 else 1.0
     for j in range(r1):
-        T[b, j] = X[b, j]; RG[b, j] = g[j]; Z[b, j] = X[b, j] + d[j]
-    fold[b] = F[b]; ifun[b] = 0; iback[b] = 0
-    gd = np.dot(g, d); gdold[b] = gd
-    if not gd < 0: return False                                # info = -4: not a descent direction
-    s, _ = _dcsrch(F[b], gd, s0, True, ls[b], li[b])
-    stp[b] = s; ifun[b] = 1; iback[b] = 0
-    for j in range(r1): X[b, j] = Z[b, j] if s == 1.0 else s * d[j] + T[b, j]
+        it.x0[b, j] = it.x[b, j]
+        it.g0[b, j] = g[j]
+        it.full[b, j] = it.x[b, j] + d[j]
+    ls.f0[b] = it.f[b]
+    ls.trials[b] = 0
+    ls.back[b] = 0
+    slope = np.dot(g, d)
+    ls.slope0[b] = slope
+    if not slope < 0: return False                             # info = -4: not a descent direction
+    step, _ = _dcsrch(it.f[b], slope, step0, True, ls.state[b], ls.istate[b])
+    ls.step[b] = step
+    ls.trials[b] = 1
+    ls.back[b] = 0
+    for j in range(r1): it.x[b, j] = it.full[b, j] if step == 1.0 else step * d[j] + it.x0[b, j]
     return True
 
 # %% ../../nbs/04e_lbfgs.ipynb #b4ce09dex1
 @numba.njit(cache=True)
-def _lbfgs(A, y, M, nbl, lam, promote, cols, V, max_iter, tol, bound, m, maxls):
-    """L-BFGS-B without bounds (see above) for every problem b (rows `M[b] != 0`, penalty `lam[b]`) from 0.
-    Returns (X (B, r + 1), iterations (B,))."""
-    B = M.shape[0]; n, r = A.shape; r1 = r + 1
-    X = np.zeros((B, r1)); G = np.zeros((B, r1)); F = np.zeros(B)
-    D = np.zeros((B, r1)); T = np.zeros((B, r1)); RG = np.zeros((B, r1)); Z = np.zeros((B, r1))
-    S = np.zeros((B, m, r1)); Y = np.zeros((B, m, r1)); RHO = np.zeros((B, m))
-    col = np.zeros(B, np.int64); head = np.zeros(B, np.int64); theta = np.ones(B)
-    ls = np.zeros((B, 13)); li = np.zeros((B, 2), np.int64)
-    stp = np.zeros(B); fold = np.zeros(B); gdold = np.zeros(B)
-    ifun = np.zeros(B, np.int64); iback = np.zeros(B, np.int64); nit = np.zeros(B, np.int64)
-    started = np.zeros(B, np.bool_); want = np.ones(B, np.bool_)
-    Wlo = np.empty((B, r), A.dtype); Glo = np.empty((B, r), A.dtype); alpha = np.empty(m)
+def _lbfgs(prob, stop, it, mem, ls):
+    """L-BFGS-B without bounds (see above) for every problem b of `prob` (rows `M[b] != 0`, penalty `lam[b]`) from 0,
+    in the zeroed state `it`, `mem`, `ls` (`_new_state`), until `stop`'s tests. The weights end in `it.x` (B, r + 1),
+    the iterations in `ls.nit`."""
+    max_iter, tol, bound, V, m, maxls = stop
+    B = prob.M.shape[0]
+    n, r = prob.A.shape
+    r1 = r + 1
+    x, g, f, d = it.x, it.g, it.f, it.d
+    started = np.zeros(B, np.bool_)
+    want = np.ones(B, np.bool_)
+    Wlo = np.empty((B, r), prob.A.dtype)
+    Glo = np.empty((B, r), prob.A.dtype)
+    alpha = np.empty(m)
     act = np.empty(B, np.int64)
     while True:
         k = 0
         for b in range(B):
             if want[b]: act[k] = b; k += 1
         if k == 0: break
-        _objective(A, y, M, nbl, lam, promote, cols, act, k, X, F, G, Wlo, Glo)
+        _objective(prob, act, k, x, f, g, Wlo, Glo)
         for a in range(k):
-            b = act[a]; want[b] = False
+            b = act[a]
+            want[b] = False
             newdir = False
             if not started[b]:                                   # f, g at x0
                 started[b] = True
-                if _gnorm(G[b], V, r, tol, bound) <= tol: continue
+                if _gnorm(g[b], V, r, tol, bound) <= tol: continue
                 newdir = True
             else:                                                # a line-search trial point
-                gd = np.dot(G[b], D[b])
-                s, task = _dcsrch(F[b], gd, stp[b], False, ls[b], li[b])
+                slope = np.dot(g[b], d[b])
+                step, task = _dcsrch(f[b], slope, ls.step[b], False, ls.state[b], ls.istate[b])
                 if task == 0:                                    # another trial point
-                    stp[b] = s; ifun[b] += 1; iback[b] = ifun[b] - 1
-                    if iback[b] < maxls:
-                        for j in range(r1): X[b, j] = Z[b, j] if s == 1.0 else s * D[b, j] + T[b, j]
-                        want[b] = True; continue
+                    ls.step[b] = step
+                    ls.trials[b] += 1
+                    ls.back[b] = ls.trials[b] - 1
+                    if ls.back[b] < maxls:
+                        for j in range(r1): x[b, j] = it.full[b, j] if step == 1.0 else step * d[b, j] + it.x0[b, j]
+                        want[b] = True
+                        continue
                     # too many trials: back to the last iterate, memory dropped (or stop without pairs)
-                    for j in range(r1): X[b, j] = T[b, j]; G[b, j] = RG[b, j]
-                    F[b] = fold[b]
-                    if col[b] == 0: continue
-                    col[b] = 0; head[b] = 0; theta[b] = 1.0; newdir = True
+                    for j in range(r1): x[b, j] = it.x0[b, j]; g[b, j] = it.g0[b, j]
+                    f[b] = ls.f0[b]
+                    if mem.count[b] == 0: continue
+                    mem.count[b] = 0
+                    mem.head[b] = 0
+                    mem.theta[b] = 1.0
+                    newdir = True
                 else:                                            # a new iterate
-                    nit[b] += 1
-                    if nit[b] >= max_iter: continue
-                    if _gnorm(G[b], V, r, tol, bound) <= tol: continue
-                    if fold[b] - F[b] <= 64.0 * _EPS * max(abs(fold[b]), abs(F[b]), 1.0): continue
-                    s = stp[b]; yy = 0.0
+                    ls.nit[b] += 1
+                    if ls.nit[b] >= max_iter: continue
+                    if _gnorm(g[b], V, r, tol, bound) <= tol: continue
+                    if ls.f0[b] - f[b] <= 64.0 * _EPS * max(abs(ls.f0[b]), abs(f[b]), 1.0): continue
+                    step = ls.step[b]
+                    yy = 0.0
                     for j in range(r1):
-                        RG[b, j] = G[b, j] - RG[b, j]; yy += RG[b, j] * RG[b, j]     # RG now holds y
-                    if s == 1.0: dr = gd - gdold[b]; ddum = -gdold[b]
+                        it.g0[b, j] = g[b, j] - it.g0[b, j]
+                        yy += it.g0[b, j] * it.g0[b, j]  # g0 now holds y
+                    if step == 1.0: dr = slope - ls.slope0[b]; ddum = -ls.slope0[b]
                     else:
-                        dr = (gd - gdold[b]) * s; ddum = -gdold[b] * s
-                        for j in range(r1): D[b, j] *= s                             # D now holds s
+                        dr = (slope - ls.slope0[b]) * step
+                        ddum = -ls.slope0[b] * step
+                        for j in range(r1): d[b, j] *= step                                   # d now holds s
                     if dr > _EPS * ddum:                         # else the pair is skipped
-                        i = (head[b] + col[b]) % m
-                        if col[b] < m: col[b] += 1
-                        else: head[b] = (head[b] + 1) % m
-                        for j in range(r1): S[b, i, j] = D[b, j]; Y[b, i, j] = RG[b, j]
-                        RHO[b, i] = 1.0 / np.dot(S[b, i], Y[b, i]); theta[b] = yy / dr
+                        i = (mem.head[b] + mem.count[b]) % m
+                        if mem.count[b] < m: mem.count[b] += 1
+                        else: mem.head[b] = (mem.head[b] + 1) % m
+                        for j in range(r1): mem.s[b, i, j] = d[b, j]; mem.y[b, i, j] = it.g0[b, j]
+                        mem.rho[b, i] = 1.0 / np.dot(mem.s[b, i], mem.y[b, i])
+                        mem.theta[b] = yy / dr
                     newdir = True
             while newdir:
-                if _direction(b, X, G, F, D, T, RG, Z, S, Y, RHO, col, head, theta, nit, ls, li, stp, fold, gdold, ifun,
-                              iback, alpha):
-                    want[b] = True; break
-                if col[b] == 0: break                            # no descent along -g: abnormal stop
-                col[b] = 0; head[b] = 0; theta[b] = 1.0          # restart from -g
-    return X, nit
+                if _direction(b, it, mem, ls, alpha):
+                    want[b] = True
+                    break
+                if mem.count[b] == 0: break                      # no descent along -g: abnormal stop
+                mem.count[b] = 0
+                mem.head[b] = 0
+                mem.theta[b] = 1.0  # restart from -g
 
 # %% ../../nbs/04e_lbfgs.ipynb #8ca4a1cd
 def lbfgs_batch(A, y, M, lam, cols=None, promote: bool = True, V=None, d: int | None = None, max_iter: int = 1000,
@@ -459,11 +646,17 @@ def lbfgs_batch(A, y, M, lam, cols=None, promote: bool = True, V=None, d: int | 
     Returns (X (B, r + 1) weights then intercept, iterations (B,)), as `engine.lbfgsb_batch`. The installed libraries must be the releases this port was
     verified against, `engine.VERIFIED["lbfgs"]` (checked here: `engine.require_port`)."""
     require_port("lbfgs")
-    A = np.ascontiguousarray(A); y = np.ascontiguousarray(y, dtype=np.float64)
-    M = np.ascontiguousarray(M, dtype=np.float64); lam = np.ascontiguousarray(lam, dtype=np.float64)
-    n, r = A.shape; B = M.shape[0]
+    A = np.ascontiguousarray(A)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    M = np.ascontiguousarray(M, dtype=np.float64)
+    lam = np.ascontiguousarray(lam, dtype=np.float64)
+    n, r = A.shape
+    B = M.shape[0]
     cols = np.ones((B, r), np.bool_) if cols is None else np.ascontiguousarray(cols, dtype=np.bool_)
     V = np.zeros((0, r)) if V is None else np.ascontiguousarray(V, dtype=np.float64)
     nbl = M.sum(1).astype(A.dtype)
     bound = tol * math.sqrt(d if d is not None else r)
-    return _lbfgs(A, y, M, nbl, lam, bool(promote), cols, V, int(max_iter), float(tol), float(bound), int(m), int(maxls))
+    it, mem, ls = _new_state(B, r + 1, int(m))
+    _lbfgs(Problems(A, y, M, nbl, lam, bool(promote), cols), Stopping(int(max_iter), float(tol), float(bound), V, int(m), int(maxls)),
+           it, mem, ls)
+    return it.x, ls.nit

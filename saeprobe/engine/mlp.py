@@ -6,6 +6,7 @@
 from __future__ import annotations
 import ctypes
 import functools
+from collections import namedtuple
 import numba
 import numpy as np
 from numba import types
@@ -15,7 +16,7 @@ from .common import require_port
 from .streams import mt_next
 
 # %% auto #0
-__all__ = ['MAX_BATCH', 'numpy_blas', 'matmul', 'vdot', 'MLPFit', 'mlp_fit']
+__all__ = ['MAX_BATCH', 'Net', 'Adam', 'Order', 'Schedule', 'Progress', 'numpy_blas', 'matmul', 'vdot', 'MLPFit', 'mlp_fit']
 
 # %% ../../nbs/04c_mlp.ipynb #3c8b15e1
 def _numpy_cblas() -> dict | None:
@@ -102,16 +103,30 @@ def _pw_block(a, lo, n):
         r = a.dtype.type(0.0)
         for i in range(n): r += a[lo + i]
         return r
-    r0 = a[lo]; r1 = a[lo + 1]; r2 = a[lo + 2]; r3 = a[lo + 3]
-    r4 = a[lo + 4]; r5 = a[lo + 5]; r6 = a[lo + 6]; r7 = a[lo + 7]
-    i = 8; m = n - n % 8
+    r0 = a[lo]
+    r1 = a[lo + 1]
+    r2 = a[lo + 2]
+    r3 = a[lo + 3]
+    r4 = a[lo + 4]
+    r5 = a[lo + 5]
+    r6 = a[lo + 6]
+    r7 = a[lo + 7]
+    i = 8
+    m = n - n % 8
     while i < m:
-        r0 += a[lo + i]; r1 += a[lo + i + 1]; r2 += a[lo + i + 2]; r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]; r5 += a[lo + i + 5]; r6 += a[lo + i + 6]; r7 += a[lo + i + 7]
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
         i += 8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
-        res += a[lo + i]; i += 1
+        res += a[lo + i]
+        i += 1
     return res
 
 @numba.njit(cache=True, error_model="numpy")
@@ -119,7 +134,8 @@ def _pw_sum(a, n):
     """NumPy's `a[:n].sum()` for n <= 256 (one split into two blocks). A batch has at most 200 rows. (Not written
     recursively: numba's on-disk cache of a self-recursive function crashes when loaded.)"""
     if n <= 128: return _pw_block(a, 0, n)
-    n2 = n // 2; n2 -= n2 % 8
+    n2 = n // 2
+    n2 -= n2 % 8
     return _pw_block(a, 0, n2) + _pw_block(a, n2, n - n2)
 
 # %% ../../nbs/04c_mlp.ipynb #78852f7f
@@ -135,7 +151,9 @@ def _shuffle(a, key, pos):
         while True:
             j = mt_next(key, pos) & mask
             if j <= np.uint64(i): break
-        t = a[i]; a[i] = a[j]; a[j] = t
+        t = a[i]
+        a[i] = a[j]
+        a[j] = t
 
 # %% ../../nbs/04c_mlp.ipynb #78852f7fx1
 @numba.njit(cache=True, error_model="numpy")
@@ -145,7 +163,8 @@ def _forward(Xb, P, units, offs):
     ft = Xb.dtype.type
     acts = [Xb]
     for i in range(L):
-        a = units[i]; b = units[i + 1]
+        a = units[i]
+        b = units[i + 1]
         W = P[offs[i]:offs[i] + a * b].reshape((a, b))
         c = P[offs[i] + a * b:offs[i] + a * b + b]
         Z = matmul(acts[i], W, False, False)
@@ -160,92 +179,132 @@ def _forward(Xb, P, units, offs):
         acts.append(Z)
     return acts
 
-# %% ../../nbs/04c_mlp.ipynb #78852f7fx2
+# %% ../../nbs/04c_mlp.ipynb #78852f7fs
+Net = namedtuple("Net", "units offs")
+Adam = namedtuple("Adam", "P M V G")
+Order = namedtuple("Order", "idx key pos")
+Schedule = namedtuple("Schedule", "lrs alpha alpha_weak bs tol n_iter_no_change max_iter")
+Progress = namedtuple("Progress", "counts best")
+
+# %% ../../nbs/04c_mlp.ipynb #78852f7fb
 @numba.njit(cache=True, error_model="numpy")
-def _epochs(X, y, units, offs, P, M, V, G, idx, key, pos, n_ep, lrs, alpha, alpha_weak, tol, n_iter_no_change, max_iter, bs, st, best):
-    """sklearn's `_fit_stochastic` (adam, no early stopping) for `n_ep` epochs, or until it stops; each epoch's
-    shuffle drawn from the MT19937 state (`key`, `pos`) as `sklearn.utils.shuffle` draws it. State carried between calls: weights `P`, adam moments `M`, `V` (flat, sklearn's coefs then intercepts per
-    layer at `offs`), the row order `idx`, `st` = [adam steps, epochs, epochs without improvement, stopped], `best` =
-    [best epoch loss]. `lrs[t-1]` is adam's step size at step t (computed in Python: sklearn's scalar `pow`, same rounding)."""
-    ft = X.dtype.type
-    n = X.shape[0]; d = X.shape[1]; L = units.shape[0] - 1
-    eps = ft(np.finfo(X.dtype).eps)
-    b1 = ft(0.9); c1 = ft(1.0 - 0.9); b2 = ft(0.999); c2 = ft(1.0 - 0.999); e8 = ft(1e-8)
+def _backprop(Xb, yb, net, opt, alpha, alpha_weak):
+    """sklearn's `_backprop` for one batch (rows `Xb`, bool labels `yb`): the loss (binary log-loss plus the L2 penalty,
+    float64) returned, every gradient into `opt.G`, all from the current weights `opt.P`."""
+    units, offs = net
+    P, G = opt.P, opt.G
+    ft = Xb.dtype.type
+    nb = Xb.shape[0]
+    L = units.shape[0] - 1
+    eps = ft(np.finfo(Xb.dtype).eps)
     half_alpha_w = ft(0.5 * alpha) if alpha_weak else ft(0.0)
     alpha_w = ft(alpha)
+    acts = _forward(Xb, P, units, offs)
+    out = acts[L]
+    # binary_log_loss: xlogy(y, p) is float32, xlogy(1 - y, 1 - p) float64 (1 - bool is an int array)
+    terms = np.empty(nb, np.float64)
+    delta = np.empty((nb, 1), Xb.dtype)
+    for r in range(nb):
+        pr = out[r, 0]
+        pc = min(max(pr, eps), ft(1.0) - eps)
+        if yb[r]:
+            terms[r] = np.float64(ft(np.log(np.float64(pc))))
+            delta[r, 0] = pr - ft(1.0)
+        else:
+            terms[r] = np.log(np.float64(ft(1.0) - pc))
+            delta[r, 0] = pr
+    loss = -(_pw_sum(terms, nb) / nb)
+    vals = ft(0.0)
+    for i in range(L):
+        w = P[offs[i]:offs[i] + units[i] * units[i + 1]]
+        vals += vdot(w, w)
+    if alpha_weak: loss += np.float64(half_alpha_w * vals / ft(nb))
+    else: loss += (0.5 * alpha) * np.float64(vals) / nb
+    for i in range(L - 1, -1, -1):                     # backward, layer by layer
+        a = units[i]
+        b = units[i + 1]
+        W = P[offs[i]:offs[i] + a * b].reshape((a, b))
+        gW = matmul(acts[i], delta, True, False)
+        g = G[offs[i]:offs[i] + a * b].reshape((a, b))
+        for p in range(a):
+            for q in range(b):
+                if alpha_weak: g[p, q] = (gW[p, q] + alpha_w * W[p, q]) / ft(nb)
+                else: g[p, q] = ft(np.float64(gW[p, q]) + alpha * np.float64(W[p, q])) / ft(nb)
+        gb = G[offs[i] + a * b:offs[i] + a * b + b]
+        if b == 1:                             # a column: NumPy sums it pairwise
+            col = np.ascontiguousarray(delta[:, 0])
+            gb[0] = _pw_sum(col, nb) / ft(nb)
+        else:                                  # NumPy adds the rows one after the other
+            for q in range(b): gb[q] = ft(0.0)
+            for r in range(nb):
+                for q in range(b): gb[q] += delta[r, q]
+            for q in range(b): gb[q] = gb[q] / ft(nb)
+        if i > 0:
+            dprev = matmul(delta, W, False, True)
+            Zp = acts[i]
+            for r in range(nb):
+                for q in range(a):
+                    if Zp[r, q] == 0: dprev[r, q] = ft(0.0)
+            delta = dprev
+    return loss
+
+# %% ../../nbs/04c_mlp.ipynb #78852f7fa
+@numba.njit(cache=True, error_model="numpy")
+def _adam_step(opt, lr):
+    "One adam update of `opt.P` from `opt.G` at step size `lr`: moments in the weights' dtype, the step in float64 (NumPy 2: float64 scalar × float32 array)."
+    P, M, V, G = opt
+    ft = P.dtype.type
+    b1 = ft(0.9)
+    c1 = ft(1.0 - 0.9)
+    b2 = ft(0.999)
+    c2 = ft(1.0 - 0.999)
+    e8 = ft(1e-8)
+    for j in range(P.shape[0]):
+        g1 = G[j]
+        M[j] = b1 * M[j] + c1 * g1
+        V[j] = b2 * V[j] + c2 * (g1 * g1)
+        P[j] = ft(np.float64(P[j]) + (-lr * np.float64(M[j])) / np.float64(np.sqrt(V[j]) + e8))
+
+# %% ../../nbs/04c_mlp.ipynb #78852f7fx2
+@numba.njit(cache=True, error_model="numpy")
+def _epochs(X, y, net, opt, order, sched, progress, n_ep):
+    """sklearn's `_fit_stochastic` (adam, no early stopping) for `n_ep` epochs, or until it stops: each epoch's shuffle
+    drawn from `order`'s MT19937 stream as `sklearn.utils.shuffle` draws it, then one `_backprop` and `_adam_step` per
+    batch of `sched.bs` rows. `opt`, `order` and `progress` carry the state between calls; `sched.lrs[t-1]` is adam's
+    step size at step t (computed in Python: sklearn's scalar `pow`, same rounding)."""
+    idx = order.idx
+    counts, best = progress
+    n = X.shape[0]
+    d = X.shape[1]
+    bs = sched.bs
     perm = np.empty(n, np.int64)
     for e in range(n_ep):
         for i in range(n): perm[i] = i
-        _shuffle(perm, key, pos)                     # resample: indices = arange(n); random_state.shuffle(indices)
+        _shuffle(perm, order.key, order.pos)         # resample: indices = arange(n); random_state.shuffle(indices)
         idx[:] = idx[perm]                           # sample_idx = shuffle(sample_idx)
         acc = 0.0
         for start in range(0, n, bs):
-            stop = min(start + bs, n); nb = stop - start
+            stop = min(start + bs, n)
+            nb = stop - start
             Xb = np.empty((nb, d), X.dtype)
+            yb = np.empty(nb, np.bool_)
             for r in range(nb):
                 src = idx[start + r]
+                yb[r] = y[src]
                 for c in range(d): Xb[r, c] = X[src, c]
-            acts = _forward(Xb, P, units, offs)
-            out = acts[L]
-            # binary_log_loss: xlogy(y, p) is float32, xlogy(1 - y, 1 - p) float64 (1 - bool is an int array)
-            terms = np.empty(nb, np.float64)
-            delta = np.empty((nb, 1), X.dtype)
-            for r in range(nb):
-                pr = out[r, 0]
-                pc = min(max(pr, eps), ft(1.0) - eps)
-                if y[idx[start + r]]:
-                    terms[r] = np.float64(ft(np.log(np.float64(pc)))); delta[r, 0] = pr - ft(1.0)
-                else:
-                    terms[r] = np.log(np.float64(ft(1.0) - pc)); delta[r, 0] = pr
-            loss = -(_pw_sum(terms, nb) / nb)
-            vals = ft(0.0)
-            for i in range(L):
-                w = P[offs[i]:offs[i] + units[i] * units[i + 1]]
-                vals += vdot(w, w)
-            if alpha_weak: loss += np.float64(half_alpha_w * vals / ft(nb))
-            else: loss += (0.5 * alpha) * np.float64(vals) / nb
-            # backward (all gradients from the current weights), into G
-            for i in range(L - 1, -1, -1):
-                a = units[i]; b = units[i + 1]
-                W = P[offs[i]:offs[i] + a * b].reshape((a, b))
-                gW = matmul(acts[i], delta, True, False)
-                g = G[offs[i]:offs[i] + a * b].reshape((a, b))
-                for p in range(a):
-                    for q in range(b):
-                        if alpha_weak: g[p, q] = (gW[p, q] + alpha_w * W[p, q]) / ft(nb)
-                        else: g[p, q] = ft(np.float64(gW[p, q]) + alpha * np.float64(W[p, q])) / ft(nb)
-                gb = G[offs[i] + a * b:offs[i] + a * b + b]
-                if b == 1:                             # a column: NumPy sums it pairwise
-                    col = np.ascontiguousarray(delta[:, 0])
-                    gb[0] = _pw_sum(col, nb) / ft(nb)
-                else:                                  # NumPy adds the rows one after the other
-                    for q in range(b): gb[q] = ft(0.0)
-                    for r in range(nb):
-                        for q in range(b): gb[q] += delta[r, q]
-                    for q in range(b): gb[q] = gb[q] / ft(nb)
-                if i > 0:
-                    dprev = matmul(delta, W, False, True)
-                    Zp = acts[i]
-                    for r in range(nb):
-                        for q in range(a):
-                            if Zp[r, q] == 0: dprev[r, q] = ft(0.0)
-                    delta = dprev
-            # adam: moments in the weights' dtype, the step in float64 (NumPy 2: float64 scalar × float32 array)
-            t = st[0] + 1; st[0] = t
-            lr = lrs[t - 1]
-            for j in range(P.shape[0]):
-                g1 = G[j]
-                M[j] = b1 * M[j] + c1 * g1
-                V[j] = b2 * V[j] + c2 * (g1 * g1)
-                P[j] = ft(np.float64(P[j]) + (-lr * np.float64(M[j])) / np.float64(np.sqrt(V[j]) + e8))
+            loss = _backprop(Xb, yb, net, opt, sched.alpha, sched.alpha_weak)
+            t = counts[0] + 1
+            counts[0] = t
+            _adam_step(opt, sched.lrs[t - 1])
             acc += loss * nb
-        st[1] += 1
-        lo = acc / n
-        if lo > best[0] - tol: st[2] += 1
-        else: st[2] = 0
-        if lo < best[0]: best[0] = lo
-        if st[2] > n_iter_no_change or st[1] == max_iter:
-            st[3] = 1; return
+        counts[1] += 1
+        mean_loss = acc / n
+        if mean_loss > best[0] - sched.tol: counts[2] += 1
+        else: counts[2] = 0
+        if mean_loss < best[0]: best[0] = mean_loss
+        if counts[2] > sched.n_iter_no_change or counts[1] == sched.max_iter:
+            counts[3] = 1
+            return
 
 # %% ../../nbs/04c_mlp.ipynb #93f3f037
 class MLPFit:
@@ -263,12 +322,14 @@ def _glorot(seed: int, units: tuple, dtype: str):
     """sklearn's initial weights (`_init_coef`: Glorot-uniform, bound √(6 / (fan_in + fan_out)) for relu, drawn by
     `RandomState(seed)` layer by layer) and the generator's MT19937 state after them. The same for every fit of a
     search (one seed, one architecture): cached, so that a CV of 45 folds draws them once. Callers copy."""
-    rs = np.random.RandomState(seed); dt = np.dtype(dtype)
+    rs = np.random.RandomState(seed)
+    dt = np.dtype(dtype)
     parts, offs, o = [], [], 0
     for fi, fo in zip(units[:-1], units[1:]):
         bound = np.sqrt(6.0 / (fi + fo))
         parts += [rs.uniform(-bound, bound, (fi, fo)).astype(dt).ravel(), rs.uniform(-bound, bound, fo).astype(dt)]
-        offs.append(o); o += fi * fo + fo
+        offs.append(o)
+        o += fi * fo + fo
     _, key, pos = rs.get_state()[:3]
     return np.concatenate(parts), np.array(offs, np.int64), np.array(key, dtype=np.uint32), int(pos)
 
@@ -297,21 +358,27 @@ def mlp_fit(X, y, hidden=(100,), learning_rate_init=0.001, alpha=0.0001, seed: i
     n, d = X.shape
     units = np.array([d, *hidden, 1], np.int64)
     P0, offs, key0, pos0 = _glorot(int(seed), tuple(units.tolist()), X.dtype.str)
-    P = P0.copy(); M = np.zeros_like(P); V = np.zeros_like(P); G = np.zeros_like(P)
-    bs = min(MAX_BATCH, n); nbatch = -(-n // bs)
+    P = P0.copy()
+    M = np.zeros_like(P)
+    V = np.zeros_like(P)
+    G = np.zeros_like(P)
+    bs = min(MAX_BATCH, n)
+    nbatch = -(-n // bs)
     weak = not isinstance(alpha, np.generic)       # a Python float is cast to the array's dtype (NEP 50)
-    idx = np.arange(n); st = np.zeros(4, np.int64); best = np.array([np.inf])
-    key = key0.copy(); pos = np.array([pos0], np.int64)    # the shuffles continue the stream, drawn in the kernel
+    order = Order(np.arange(n), key0.copy(), np.array([pos0], np.int64))   # the shuffles continue the stream, in the kernel
+    progress = Progress(np.zeros(4, np.int64), np.array([np.inf]))
+    counts = progress.counts
+    net, opt = Net(units, offs), Adam(P, M, V, G)
     chunk = 16
-    while not st[3]:
-        k = min(chunk, max_iter - int(st[1]))
-        t = np.arange(st[0] + 1, st[0] + 1 + k * nbatch)
-        lrs = np.zeros(st[0] + k * nbatch)
+    while not counts[3]:
+        k = min(chunk, max_iter - int(counts[1]))
+        t = np.arange(counts[0] + 1, counts[0] + 1 + k * nbatch)
+        lrs = np.zeros(counts[0] + k * nbatch)
         # sklearn's `beta ** self.t` is Python's float power (libm `pow`); NumPy's array power is its own SIMD code on
         # AVX-512 machines and differs in the last bit for ~5% of t
         b1, b2 = (np.array([beta ** int(s) for s in t]) for beta in (0.9, 0.999))
-        lrs[st[0]:] = learning_rate_init * np.sqrt(1 - b2) / (1 - b1)
-        _epochs(X, yb, units, offs, P, M, V, G, idx, key, pos, k, lrs, float(alpha), weak, float(tol), int(n_iter_no_change),
-                int(max_iter), bs, st, best)
+        lrs[counts[0]:] = learning_rate_init * np.sqrt(1 - b2) / (1 - b1)
+        sched = Schedule(lrs, float(alpha), weak, bs, float(tol), int(n_iter_no_change), int(max_iter))
+        _epochs(X, yb, net, opt, order, sched, progress, k)
         chunk *= 2
-    return MLPFit(P, units, offs, int(st[1]))
+    return MLPFit(P, units, offs, int(counts[1]))

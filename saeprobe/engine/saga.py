@@ -5,6 +5,7 @@
 # %% ../../nbs/04b_saga.ipynb #s001
 from __future__ import annotations
 import math
+from collections import namedtuple
 import numba
 import numpy as np
 import scipy.sparse as sp
@@ -12,7 +13,7 @@ from ..core import SaeprobeError
 from .common import features_dtype, require_port
 
 # %% auto #0
-__all__ = ['saga_l1']
+__all__ = ['Csr', 'Fits', 'Fitted', 'saga_l1']
 
 # %% ../../nbs/04b_saga.ipynb #s004
 @numba.njit(cache=True, inline="always")
@@ -22,71 +23,107 @@ def _pending(w, sg, cs, csp, s, k, zero):
     p1 = csp[0] if s == 1 else csp[s - 1] - csp[s - 2]
     for j in range(k):
         x = w[j] - c1 * sg[j]
-        a = x - p1; b = -x - p1
+        a = x - p1
+        b = -x - p1
         w[j] = (a if a > zero else zero) - (b if b > zero else zero)
+
+# %% ../../nbs/04b_saga.ipynb #s004s
+Csr = namedtuple("Csr", "indptr cols vals")                      # a CSR matrix's arrays
+Fits = namedtuple("Fits", "rows nrows ks steps betas seeds")     # per problem: its rows (padded), their number, its
+                                                                 # columns (< k), step size, 1/(C·n) and dataset seed
+Fitted = namedtuple("Fitted", "W B NIT")                         # out: weights (P, K), intercepts, epochs run
 
 # %% ../../nbs/04b_saga.ipynb #s004x1
 @numba.njit(cache=True)
-def _saga(indptr, cols, vals, y, rows, nrows, ks, steps, betas, seeds, max_iter, tol, W, B, NIT):
+def _saga(X, y, fits, max_iter, tol, out):
     """sklearn's `sag` loop (`_sag_fast.pyx.tp`, saga with the L1 prox, binary log loss, unit sample weights) for
-    every problem p: rows `rows[p, :nrows[p]]` of the CSR matrix (indptr, cols, vals), columns < `ks[p]`. Works in
-    `vals`' float type, rounding where C rounds (`ft(...)`: a float32 store of a double expression)."""
+    every problem p of `fits` (a `Fits`): rows `rows[p, :nrows[p]]` of the CSR matrix `X` (a `Csr`), columns < `ks[p]`,
+    into `out` (a `Fitted`). Works in `vals`' float type, rounding where C rounds (`ft(...)`: a float32 store of a
+    double expression)."""
+    indptr, cols, vals = X
+    rows, nrows, ks, steps, betas, seeds = fits
+    W, B, NIT = out
     ft = vals.dtype.type
-    zero = ft(0.0); one = ft(1.0)
+    zero = ft(0.0)
+    one = ft(1.0)
     pos = np.full(W.shape[1], -1, np.int64)
     for p in range(nrows.shape[0]):
-        n = nrows[p]; step = steps[p]; beta = betas[p]; seed = np.int64(seeds[p])
+        n = nrows[p]
+        step = steps[p]
+        beta = betas[p]
+        seed = np.int64(seeds[p])
         # only the columns (< ks[p]) with a stored entry in one of the problem's rows: every other weight has a zero
         # gradient sum and stays exactly +0 through every step, so it is left out (`pos`: column -> compact index)
-        k = 0; act = np.empty(ks[p], np.int64)
+        k = 0
+        act = np.empty(ks[p], np.int64)
         for i in range(n):
             for e in range(indptr[rows[p, i]], indptr[rows[p, i] + 1]):
                 if cols[e] >= ks[p]: break
                 if pos[cols[e]] < 0: pos[cols[e]] = k; act[k] = cols[e]; k += 1
-        w = np.zeros(k, vals.dtype); sg = np.zeros(k, vals.dtype); prev = np.zeros(k, vals.dtype)
-        gmem = np.zeros(n, vals.dtype); cs = np.zeros(n, vals.dtype); csp = np.zeros(n, vals.dtype)
-        seen = np.zeros(n, np.bool_); icpt = zero; isg = zero; num_seen = 0; ep = 0
+        w = np.zeros(k, vals.dtype)
+        sg = np.zeros(k, vals.dtype)
+        prev = np.zeros(k, vals.dtype)
+        gmem = np.zeros(n, vals.dtype)
+        cs = np.zeros(n, vals.dtype)
+        csp = np.zeros(n, vals.dtype)
+        seen = np.zeros(n, np.bool_)
+        icpt = zero
+        isg = zero
+        num_seen = 0
+        ep = 0
         for ep in range(max_iter):
             for s in range(n):
                 if seed == 0: seed = 1                                       # our_rand_r: 32-bit XorShift
-                seed ^= (seed << 13) & 0xFFFFFFFF; seed ^= seed >> 17; seed ^= (seed << 5) & 0xFFFFFFFF
-                i = (seed % 2147483648) % n; row = rows[p, i]
+                seed ^= (seed << 13) & 0xFFFFFFFF
+                seed ^= seed >> 17
+                seed ^= (seed << 5) & 0xFFFFFFFF
+                i = (seed % 2147483648) % n
+                row = rows[p, i]
                 if not seen[i]:
-                    num_seen += 1; seen[i] = True
+                    num_seen += 1
+                    seen[i] = True
                 if s > 0: _pending(w, sg, cs, csp, s, k, zero)
                 acc = zero   # the row's stored entries in column order: a zero entry changes nothing here and below
                 for e in range(indptr[row], indptr[row + 1]):
                     if cols[e] >= ks[p]: break
                     acc = acc + w[pos[cols[e]]] * vals[e]
-                z = np.float64(acc + icpt); yd = np.float64(y[row])
+                z = np.float64(acc + icpt)
+                yd = np.float64(y[row])
                 if z > -37.0:                                                # HalfBinomialLoss gradient, in double
-                    ez = math.exp(-z); g = ((1.0 - yd) - yd * ez) / (1.0 + ez)
+                    ez = math.exp(-z)
+                    g = ((1.0 - yd) - yd * ez) / (1.0 + ez)
                 else: g = math.exp(z) - yd
                 gd = ft(g) - gmem[i]
                 q = 1.0 - 1.0 / num_seen
                 for e in range(indptr[row], indptr[row + 1]):
                     if cols[e] >= ks[p]: break
-                    j = pos[cols[e]]; gc = vals[e] * gd
+                    j = pos[cols[e]]
+                    gc = vals[e] * gd
                     w[j] = ft(np.float64(w[j]) - np.float64(gc) * step * q)
                     sg[j] = sg[j] + gc
                 isg = isg + gd
                 gi = ft(np.float64(gd) * (step * q))
                 icpt = ft(np.float64(icpt) - (step * np.float64(isg) / num_seen + np.float64(gi)))
                 gmem[i] = ft(g)
-                inc = step / np.float64(one * ft(num_seen)); pinc = step * beta
+                inc = step / np.float64(one * ft(num_seen))
+                pinc = step * beta
                 cs[s] = ft(inc if s == 0 else np.float64(cs[s - 1]) + inc)
                 csp[s] = ft(pinc if s == 0 else np.float64(csp[s - 1]) + pinc)
             _pending(w, sg, cs, csp, n, k, zero)                             # the epoch's last pending step
-            mw = zero; mc = zero
+            mw = zero
+            mc = zero
             for j in range(k):
-                a = abs(w[j]); d = abs(w[j] - prev[j])
+                a = abs(w[j])
+                d = abs(w[j] - prev[j])
                 if a > mw: mw = a
                 if d > mc: mc = d
                 prev[j] = w[j]
             if (mw != 0 and mc / mw <= tol) or (mw == 0 and mc == 0): break
         for j in range(k):
-            W[p, act[j]] = w[j]; pos[act[j]] = -1
-        B[p] = icpt; NIT[p] = ep + 1
+            W[p, act[j]] = w[j]
+            pos[act[j]] = -1
+        B[p] = icpt
+        NIT[p] = ep + 1
 
 # %% ../../nbs/04b_saga.ipynb #s004x2
 def saga_l1(X, y, problems, seed: int = 1, max_iter: int = 1000, tol: float = 1e-4):
@@ -98,13 +135,19 @@ def saga_l1(X, y, problems, seed: int = 1, max_iter: int = 1000, tol: float = 1e
     require_port("saga")
     from sklearn.linear_model._sag import get_auto_step_size
     from sklearn.utils.extmath import row_norms
-    Xs = sp.csr_matrix(X); dt = features_dtype(Xs)
-    Xs = Xs.astype(dt); Xs.sort_indices(); y = (np.asarray(y) == 1).astype(dt)
-    P = len(problems); rows = np.zeros((P, max(len(r) for r, _, _ in problems)), np.int64)
+    Xs = sp.csr_matrix(X)
+    dt = features_dtype(Xs)
+    Xs = Xs.astype(dt)
+    Xs.sort_indices()
+    y = (np.asarray(y) == 1).astype(dt)
+    P = len(problems)
+    rows = np.zeros((P, max(len(r) for r, _, _ in problems)), np.int64)
     nrows, ks, steps, betas = np.zeros(P, np.int64), np.zeros(P, np.int64), np.zeros(P), np.zeros(P)
     mss = {}
     for b, (r, k, C) in enumerate(problems):
-        r = np.asarray(r, dtype=np.int64); rows[b, :len(r)] = r; nrows[b], ks[b] = len(r), k
+        r = np.asarray(r, dtype=np.int64)
+        rows[b, :len(r)] = r
+        nrows[b], ks[b] = len(r), k
         key = (r.tobytes(), int(k))
         if key not in mss:   # the step size from the squared row norms of the fitted (dense, contiguous) array, as sklearn
             mss[key] = row_norms(np.ascontiguousarray(Xs[r][:, :k].toarray()), squared=True).max()
@@ -112,8 +155,8 @@ def saga_l1(X, y, problems, seed: int = 1, max_iter: int = 1000, tol: float = 1e
         betas[b] = float(1.0 / C) / len(r)
     W, c, nit = np.zeros((P, Xs.shape[1]), dt), np.zeros(P, dt), np.zeros(P, np.int64)
     s = np.random.RandomState(seed).randint(1, np.iinfo(np.int32).max)                # make_dataset's seed
-    _saga(Xs.indptr.astype(np.int64), Xs.indices.astype(np.int64), Xs.data, y, rows, nrows, ks, steps, betas,
-          np.full(P, s, np.int64), int(max_iter), float(tol), W, c, nit)
+    _saga(Csr(Xs.indptr.astype(np.int64), Xs.indices.astype(np.int64), Xs.data), y,
+          Fits(rows, nrows, ks, steps, betas, np.full(P, s, np.int64)), int(max_iter), float(tol), Fitted(W, c, nit))
     if not (np.isfinite(W).all() and np.isfinite(c).all()):
         raise SaeprobeError("saga overflowed (sklearn raises 'Floating-point under-/overflow' here); scale the latents")
     return W, c, nit

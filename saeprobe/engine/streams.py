@@ -22,7 +22,8 @@ def mt_next(key, pos):
             if y & np.uint64(1): v ^= np.uint64(0x9908b0df)
             key[i] = np.uint32(v)
         pos[0] = 0
-    y = np.uint64(key[pos[0]]); pos[0] += 1
+    y = np.uint64(key[pos[0]])
+    pos[0] += 1
     y ^= y >> np.uint64(11)
     y ^= (y << np.uint64(7)) & np.uint64(0x9d2c5680)
     y ^= (y << np.uint64(15)) & np.uint64(0xefc60000)

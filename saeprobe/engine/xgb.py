@@ -5,6 +5,7 @@
 # %% ../../nbs/04f_xgb.ipynb #09e5e97d
 from __future__ import annotations
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 import numba
 import numpy as np
@@ -14,7 +15,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from .streams import mt_next
 
 # %% auto #0
-__all__ = ['MAX_BIN', 'booster_params', 'Quantised', 'quantise', 'XGBFit', 'xgb_fit']
+__all__ = ['MAX_BIN', 'TreeParams', 'Tree', 'Streams', 'booster_params', 'Quantised', 'quantise', 'XGBFit', 'xgb_fit']
 
 # %% ../../nbs/04f_xgb.ipynb #8a5b0839
 MAX_BIN = 256          # xgboost's default `max_bin`, which the paper keeps
@@ -42,11 +43,13 @@ def quantise(X, max_bin: int = MAX_BIN, nthread: int = 1) -> Quantised:
     if X32.ndim != 2 or not np.isfinite(X32).all():
         raise SaeprobeError(f"quantise: need a finite 2-D matrix, got shape {X32.shape}")
     ptr, vals = xgboost.QuantileDMatrix(X32, max_bin=max_bin, nthread=nthread).get_quantile_cut()
-    n, d = X32.shape; ptr = np.asarray(ptr, dtype=np.int64)
+    n, d = X32.shape
+    ptr = np.asarray(ptr, dtype=np.int64)
     cuts = np.full((d, int(np.diff(ptr).max())), np.inf, dtype=np.float32)
     bins = np.empty((d, n), dtype=np.uint16)
     for f in range(d):
-        c = np.asarray(vals[ptr[f]:ptr[f + 1]], dtype=np.float32); cuts[f, :len(c)] = c
+        c = np.asarray(vals[ptr[f]:ptr[f + 1]], dtype=np.float32)
+        cuts[f, :len(c)] = c
         bins[f] = np.minimum(np.searchsorted(c, X32[:, f], side="right"), len(c) - 1)   # SearchBin
     return Quantised(bins, cuts)
 
@@ -83,16 +86,30 @@ def _shuffle(v, key, pos):
     if np.uint64(0xffffffff) // np.uint64(n) >= np.uint64(n):
         i = 1
         if n % 2 == 0:
-            j = _uniform(key, pos, 1); t = v[i]; v[i] = v[j]; v[j] = t; i += 1
+            j = _uniform(key, pos, 1)
+            t = v[i]
+            v[i] = v[j]
+            v[j] = t
+            i += 1
         while i != n:
             sr = i + 1
             x = _uniform(key, pos, sr * (sr + 1) - 1)
-            j1 = x // (sr + 1); j2 = x % (sr + 1)
-            t = v[i]; v[i] = v[j1]; v[j1] = t; i += 1
-            t = v[i]; v[i] = v[j2]; v[j2] = t; i += 1
+            j1 = x // (sr + 1)
+            j2 = x % (sr + 1)
+            t = v[i]
+            v[i] = v[j1]
+            v[j1] = t
+            i += 1
+            t = v[i]
+            v[i] = v[j2]
+            v[j2] = t
+            i += 1
     else:
         for i in range(1, n):
-            j = _uniform(key, pos, i); t = v[i]; v[i] = v[j]; v[j] = t
+            j = _uniform(key, pos, i)
+            t = v[i]
+            v[i] = v[j]
+            v[j] = t
 
 @numba.njit(cache=True)
 def _colsample(d, frac, key, pos):
@@ -124,69 +141,120 @@ def _leaf(G, H, alpha, lam, mcw, eta):
     t = max(abs(G) - alpha, 0.0)
     return np.float32(np.float32(-(t if G > 0 else -t) / (H + lam)) * eta)
 
+# %% ../../nbs/04f_xgb.ipynb #c571c7e1s
+TreeParams = namedtuple("TreeParams", "max_depth alpha lam mcw eta")   # max_depth, reg_alpha, reg_lambda, min_child_weight, learning_rate
+Tree = namedtuple("Tree", "feat thr left leaf")                        # node arrays: split feature, threshold, left child, leaf value
+Streams = namedtuple("Streams", "gkey gpos ckey cpos")                 # MT19937 streams of the row and the column samplers
+
 # %% ../../nbs/04f_xgb.ipynb #c571c7e1x3
 @numba.njit(cache=True)
-def _grow(bins, cuts, g, h, feats, max_depth, alpha, lam, mcw, eta,
-          feat, thr, left, leaf, node_of):
-    "One depthwise tree on gradients `g`, `h` (0 for rows sampled out) over features `feats`; fills the node arrays and `node_of`."
+def _grow(bins, cuts, g, h, feats, par, tree, node_of):
+    """One depthwise tree with parameters `par` (a `TreeParams`) on gradients `g`, `h` (0 for rows sampled out) over
+    features `feats`; fills `tree`'s node arrays (a `Tree`) and `node_of` (each row's leaf)."""
+    max_depth, alpha, lam, mcw, eta = par
+    feat, thr, left, leaf = tree
     d, n = bins.shape
     S = feat.shape[0]
-    sG = np.empty(S); sH = np.empty(S); rows = np.empty(n, np.int64); rslot = np.empty(n, np.int64); gh = np.empty((n, 2))
-    G0 = 0.0; H0 = 0.0
+    sG = np.empty(S)
+    sH = np.empty(S)
+    rows = np.empty(n, np.int64)
+    rslot = np.empty(n, np.int64)
+    gh = np.empty((n, 2))
+    G0 = 0.0
+    H0 = 0.0
     for r in range(n):
-        G0 += g[r]; H0 += h[r]; node_of[r] = 0
-    sG[0] = G0; sH[0] = H0
-    cur = np.zeros(1, np.int64); nn = 1
+        G0 += g[r]
+        H0 += h[r]
+        node_of[r] = 0
+    sG[0] = G0
+    sH[0] = H0
+    cur = np.zeros(1, np.int64)
+    nn = 1
     for depth in range(max_depth + 1):
         L = cur.shape[0]
         for s in range(L):
-            k = cur[s]; feat[k] = -1; left[k] = -1; thr[k] = np.float32(0.0)
+            k = cur[s]
+            feat[k] = -1
+            left[k] = -1
+            thr[k] = np.float32(0.0)
             leaf[k] = _leaf(sG[k], sH[k], alpha, lam, mcw, eta)
         if depth == max_depth: break
         slot = np.full(S, -1, np.int64)
-        rg = np.empty(L, np.float32); best = np.zeros(L, np.float32)
-        bf = np.full(L, -1, np.int64); bb = np.zeros(L, np.int64); bGL = np.zeros(L); bHL = np.zeros(L)
+        rg = np.empty(L, np.float32)
+        best = np.zeros(L, np.float32)
+        bf = np.full(L, -1, np.int64)
+        bb = np.zeros(L, np.int64)
+        bGL = np.zeros(L)
+        bHL = np.zeros(L)
         active = 0
         for s in range(L):
             k = cur[s]
             if sH[k] >= 2 * mcw:                      # else no split can hold min_child_weight on both sides
-                slot[k] = s; active += 1
+                slot[k] = s
+                active += 1
             rg[s] = _side_gain(sG[k], sH[k], alpha, lam) if (sH[k] >= mcw and sH[k] > 0.0) else np.float32(0.0)
         if active == 0: break
         na = 0                                        # the rows that count: in a node that may split, sampled in
         for r in range(n):
             s = slot[node_of[r]]
             if s >= 0 and h[r] != 0.0:
-                rslot[na] = s; rows[na] = r; gh[na, 0] = g[r]; gh[na, 1] = h[r]; na += 1
-        nbmax = cuts.shape[1]; hist = np.zeros((L, nbmax, 2))   # (sum g, sum h) per node and bin
-        nw = (nbmax + 63) // 64; touched = np.zeros((L, nw), np.uint64)   # which bins a node's rows fell in
+                rslot[na] = s
+                rows[na] = r
+                gh[na, 0] = g[r]
+                gh[na, 1] = h[r]
+                na += 1
+        nbmax = cuts.shape[1]
+        hist = np.zeros((L, nbmax, 2))  # (sum g, sum h) per node and bin
+        nw = (nbmax + 63) // 64
+        touched = np.zeros((L, nw), np.uint64)  # which bins a node's rows fell in
         for fi in range(feats.shape[0]):
             f = feats[fi]
             for i in range(na):                       # each node's histogram of this feature, rows in order
-                s = rslot[i]; b = bins[f, rows[i]]
-                hist[s, b, 0] += gh[i, 0]; hist[s, b, 1] += gh[i, 1]
+                s = rslot[i]
+                b = bins[f, rows[i]]
+                hist[s, b, 0] += gh[i, 0]
+                hist[s, b, 1] += gh[i, 1]
                 touched[s, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
             for s in range(L):
                 if slot[cur[s]] < 0: continue
                 sg, sh, r0 = sG[cur[s]], sH[cur[s]], rg[s]
-                gl = 0.0; hl = 0.0
+                gl = 0.0
+                hl = 0.0
                 for w in range(nw):                   # forward enumeration over the non-empty bins, in order
-                    x = touched[s, w]; touched[s, w] = np.uint64(0)
+                    x = touched[s, w]
+                    touched[s, w] = np.uint64(0)
                     while x:
-                        b = w * 64 + trailing_zeros(x); x &= x - np.uint64(1)
-                        gl += hist[s, b, 0]; hl += hist[s, b, 1]; hist[s, b, 0] = 0.0; hist[s, b, 1] = 0.0
+                        b = w * 64 + trailing_zeros(x)
+                        x &= x - np.uint64(1)
+                        gl += hist[s, b, 0]
+                        hl += hist[s, b, 1]
+                        hist[s, b, 0] = 0.0
+                        hist[s, b, 1] = 0.0
                         if hl >= mcw and sh - hl >= mcw:
                             lc = np.float32(np.float32(_side_gain(gl, hl, alpha, lam) + _side_gain(sg - gl, sh - hl, alpha, lam)) - r0)
                             if lc > best[s]:
-                                best[s] = lc; bf[s] = f; bb[s] = b; bGL[s] = gl; bHL[s] = hl
-        nxt = np.empty(2 * L, np.int64); m = 0
+                                best[s] = lc
+                                bf[s] = f
+                                bb[s] = b
+                                bGL[s] = gl
+                                bHL[s] = hl
+        nxt = np.empty(2 * L, np.int64)
+        m = 0
         for s in range(L):
             k = cur[s]
             if bf[s] < 0 or not best[s] > _RT_EPS: continue
-            lk = nn; nn += 2
-            feat[k] = bf[s]; thr[k] = cuts[bf[s], bb[s]]; left[k] = lk
-            sG[lk] = bGL[s]; sH[lk] = bHL[s]; sG[lk + 1] = sG[k] - bGL[s]; sH[lk + 1] = sH[k] - bHL[s]
-            nxt[m] = lk; nxt[m + 1] = lk + 1; m += 2
+            lk = nn
+            nn += 2
+            feat[k] = bf[s]
+            thr[k] = cuts[bf[s], bb[s]]
+            left[k] = lk
+            sG[lk] = bGL[s]
+            sH[lk] = bHL[s]
+            sG[lk + 1] = sG[k] - bGL[s]
+            sH[lk + 1] = sH[k] - bHL[s]
+            nxt[m] = lk
+            nxt[m + 1] = lk + 1
+            m += 2
         if m == 0: break
         for r in range(n):
             k = node_of[r]
@@ -197,28 +265,33 @@ def _grow(bins, cuts, g, h, feats, max_depth, alpha, lam, mcw, eta,
 
 # %% ../../nbs/04f_xgb.ipynb #43c81665
 @numba.njit(cache=True, nogil=True)
-def _train(bins, cuts, y, n_trees, max_depth, eta, alpha, lam, mcw, subsample, colsample,
-           gkey, gpos, ckey, cpos, feat, thr, left, leaf):
+def _train(bins, cuts, y, n_trees, par, subsample, colsample, streams, trees):
+    """`n_trees` rounds of boosting (`par`: a `TreeParams`) on the quantised rows (`bins`, `cuts`), the row and column
+    samplers drawing from `streams` (a `Streams`); the trees into `trees` (a `Tree` of (trees × nodes) arrays).
+    Returns the base margin."""
+    gkey, gpos, ckey, cpos = streams
     d, n = bins.shape
     bs = np.float32(np.sum(y) / n)                                         # base_score: the mean label
     base = np.float32(-math.log(np.float32(np.float32(1.0) / bs - np.float32(1.0))))
     margin = np.full(n, base, np.float32)
-    g = np.empty(n, np.float32); h = np.empty(n, np.float32); keep = np.empty(n, np.bool_)
+    g = np.empty(n, np.float32)
+    h = np.empty(n, np.float32)
+    keep = np.empty(n, np.bool_)
     node_of = np.empty(n, np.int64)
     allf = np.arange(d).astype(np.int32)
     if colsample < 1.0: _colsample(d, colsample, ckey, cpos)         # xgboost's first shuffle serves no tree
     for t in range(n_trees):
         for r in range(n):
             p = _sigmoid(margin[r])
-            g[r] = np.float32(p - y[r]); h[r] = max(np.float32(p * np.float32(np.float32(1.0) - p)), np.float32(1e-16))
+            g[r] = np.float32(p - y[r])
+            h[r] = max(np.float32(p * np.float32(np.float32(1.0) - p)), np.float32(1e-16))
         if subsample < 1.0:
             _row_sample(mt_next(gkey, gpos), subsample, keep)
             for r in range(n):
                 if not keep[r]: g[r] = np.float32(0.0); h[r] = np.float32(0.0)
         feats = _colsample(d, colsample, ckey, cpos) if colsample < 1.0 else allf
-        _grow(bins, cuts, g, h, feats, max_depth, alpha, lam, mcw, eta,
-              feat[t], thr[t], left[t], leaf[t], node_of)
-        for r in range(n): margin[r] = np.float32(margin[r] + leaf[t, node_of[r]])
+        _grow(bins, cuts, g, h, feats, par, Tree(trees.feat[t], trees.thr[t], trees.left[t], trees.leaf[t]), node_of)
+        for r in range(n): margin[r] = np.float32(margin[r] + trees.leaf[t, node_of[r]])
     return base
 
 @numba.njit(cache=True, nogil=True)
@@ -276,12 +349,16 @@ def xgb_fit(Q: Quantised, y, config: dict, seed: int = 42) -> XGBFit:
     if not (0.0 < f32("subsample") <= 1.0 and 0.0 < f32("colsample_bytree") <= 1.0):
         raise SaeprobeError(f"xgb_fit: subsample and colsample_bytree must be in (0, 1], got {config['subsample']}, {config['colsample_bytree']}")
     S = 2 ** (depth + 1) - 1
-    feat = np.full((T, S), -1, np.int32); thr = np.zeros((T, S), np.float32)
-    left = np.full((T, S), -1, np.int32); leaf = np.zeros((T, S), np.float32)
-    g = np.random.RandomState(seed).get_state(); gkey, gpos = g[1].copy(), np.array([g[2]], dtype=np.int64)
+    feat = np.full((T, S), -1, np.int32)
+    thr = np.zeros((T, S), np.float32)
+    left = np.full((T, S), -1, np.int32)
+    leaf = np.zeros((T, S), np.float32)
+    g = np.random.RandomState(seed).get_state()
+    gkey, gpos = g[1].copy(), np.array([g[2]], dtype=np.int64)
     c = np.random.RandomState(int(mt_next(gkey, gpos))).get_state()      # the ColumnSampler's seed: the first draw
     ckey, cpos = c[1].copy(), np.array([c[2]], dtype=np.int64)
-    base = _train(Q.bins, Q.cuts, y, T, depth, f32("learning_rate"),
-                  float(f32("reg_alpha")), float(f32("reg_lambda")), float(f32("min_child_weight")),
-                  float(f32("subsample")), float(f32("colsample_bytree")), gkey, gpos, ckey, cpos, feat, thr, left, leaf)
+    par = TreeParams(depth, float(f32("reg_alpha")), float(f32("reg_lambda")), float(f32("min_child_weight")),
+                     f32("learning_rate"))
+    base = _train(Q.bins, Q.cuts, y, T, par, float(f32("subsample")), float(f32("colsample_bytree")),
+                  Streams(gkey, gpos, ckey, cpos), Tree(feat, thr, left, leaf))
     return XGBFit(np.float32(base), feat, thr, left, leaf)
