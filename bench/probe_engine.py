@@ -91,7 +91,7 @@ def main(argv=None):
                 hp = {"logreg": lambda: np.isclose(c.C, o.params["C"] or 1.0),
                       "pca": lambda: c.n_features_in_ == o.params["n_components"],
                       "knn": lambda: c.n_neighbors == o.params["k"],
-                      "xgboost": lambda: all(np.isclose(c.get_params()[k], v) for k, v in o.params.items() if k != "engine"),
+                      "xgboost": lambda: all(np.isclose(c.get_params()[k], v) for k, v in o.params.items() if k not in ("engine", "device", "impl")),
                       "mlp": lambda: c.hidden_layer_sizes == tuple(o.params["hidden_layer_sizes"])}[m]()
                 rows.append(dict(dataset=ds, size=size, method=m, k=None, ref_auc=r.metrics.test_auc, ours_auc=o.test_auc,
                                  same_hp=bool(hp), t_ref=t_ref, t_ours=t_ours, paper_rerun_d=rerun, paper_rerun_same_hp=rerun_hp))
