@@ -12,7 +12,7 @@ sizes).
 
     python bench/protocol_cost.py --regime scarcity --threads 1 --max-datasets 4 [--out bench/protocol_cost_results_scarcity.txt]
 """
-import argparse, os, sys, time
+import argparse, json, os, sys, time
 from pathlib import Path
 
 
@@ -25,6 +25,9 @@ def main(argv=None):
     ap.add_argument("--engine", default="auto")
     ap.add_argument("--skip-paper", action="store_true", help="time ours only")
     ap.add_argument("--out", default="", help="also prepend the table (with the command) to this file")
+    ap.add_argument("--rows", default="", help="append each cell's timings to this JSON-lines file as it is measured, and "
+                    "skip the datasets it already holds (a long regime resumes; several processes can share the "
+                    "datasets and the table is printed from every row in the file)")
     a = ap.parse_args(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from common import pin_threads, cached_datasets, load, paper_probe, paper_sae
@@ -38,15 +41,22 @@ def main(argv=None):
     methods = [m for m in default_methods("full", a.regime, True) if m != "sae"]
     ks = list(SAE_KS) if a.regime == "normal" else [16, 128]
     rows, t_start = [], time.strftime("%Y-%m-%d %H:%M")
+    rows_file = Path(a.rows) if a.rows else None
+    def saved():
+        return [json.loads(l) for l in rows_file.read_text().splitlines() if l.strip()] if rows_file and rows_file.exists() else []
+    have = {r["dataset"] for r in saved() if r.get("regime") == a.regime}
+    warmed = False
     for i, ds in enumerate(names):
+        if ds in have: print(f"{ds}: in {rows_file} already", file=sys.stderr); continue
         y, X, Z = load(cfg, ds)
         values = regime_values(a.regime, y)
         for j, value in enumerate(values):
             s = regime_split(a.regime, y, value, 42)
             tr, te, ytr = s.train, s.test, s.y_train
             args = (X[tr], ytr, X[te], y[te])
-            cell = dict(dataset=ds, value=value, n_train=len(tr))
-            if i == 0 and j == 0:   # one untimed round first: a library's first call in a process pays its imports
+            cell = dict(dataset=ds, value=float(value), n_train=int(len(tr)))
+            if not warmed:          # one untimed round first: a library's first call in a process pays its imports
+                warmed = True
                 for m in methods:
                     if m == "xgboost": continue
                     fit_probe(m, *args, engine=a.engine)
@@ -62,7 +72,12 @@ def main(argv=None):
                     rows.append(dict(cell, method=m, who="paper", s=time.perf_counter() - t))
                 t = time.perf_counter(); paper_sae(Z, y, tr, te, ks, y_train=ytr)
                 rows.append(dict(cell, method="sae k-list", who="paper", s=time.perf_counter() - t))
+        if rows_file:   # the dataset's rows at once: a dataset is in the file whole or not at all
+            with open(rows_file, "a") as fh: fh.write("".join(json.dumps(dict(r, regime=a.regime)) + "\n" for r in rows if r["dataset"] == ds))
         print(f"{ds}: {len(values)} cells done", file=sys.stderr, flush=True)
+    if rows_file:
+        rows = [r for r in saved() if r.get("regime") == a.regime and r["dataset"] in names]
+        names = sorted({r["dataset"] for r in rows}, key=names.index)
     df = pd.DataFrame(rows)
     per_ds = df.groupby(["dataset", "method", "who"]).s.sum().reset_index()
     t = per_ds.pivot_table(index="method", columns="who", values="s", aggfunc="mean")

@@ -4,7 +4,6 @@
 
 # %% ../nbs/04_probes.ipynb #c001
 from __future__ import annotations
-import warnings
 from dataclasses import dataclass, field, fields, asdict
 from typing import Sequence
 import numpy as np

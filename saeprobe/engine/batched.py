@@ -4,12 +4,12 @@
 
 # %% ../../nbs/04a_engine.ipynb #c001
 from __future__ import annotations
-import functools, math
+import math
 from types import SimpleNamespace
 import numpy as np
 from ..core import SaeprobeError, unknown
-from .common import (Batch, Solution, get_device, features_dtype, default_xgb_impl, auc_sklearn,
-                                     standardize, leading_columns, cv_scores, first_best)
+from .common import (Batch, Solution, get_device, features_dtype, default_xgb_impl, standardize,
+                                     leading_columns, cv_scores, first_best)
 
 # %% auto #0
 __all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'SOLVERS', 'L1_SOLVERS', 'principal_basis', 'newton_l2',
