@@ -164,7 +164,7 @@ def fit_concat_pca(acts: TokenActs, train, y_train, test, y_test, engine: str = 
     """The concatenated per-position PCA baseline with an L1 logistic regression (paper's C search): FISTA on the
     batched engine (`engine="fast"`), sklearn's saga on the reference engine."""
     from saeprobe import engine as E
-    from saeprobe.probes import search_candidates
+    from saeprobe.probes import search_candidates, chosen_params
     if engine not in ("fast", "reference"): raise SaeprobeError(f"unknown engine {engine!r}; valid: 'fast', 'reference'")
     Ftr, Fte, used = position_pca(acts, train, test)
     y_train = np.asarray(y_train)
@@ -175,7 +175,8 @@ def fit_concat_pca(acts: TokenActs, train, y_train, test, y_test, engine: str = 
     sol, = E.solve(b, engine)
     auc, acc, f1 = sol.metrics(y_test)
     return dict(test_auc=auc, test_acc=acc, test_f1=f1, val_auc=sol.val_auc(y_train),
-                C=None if splits is None else float(cands[sol.chosen]), n_positions=len(used), n_features=Ftr.shape[1])
+                **chosen_params("logreg", cands[sol.chosen], splits is not None),
+                n_positions=len(used), n_features=Ftr.shape[1])
 
 # %% ../nbs/14_multitoken.ipynb #c010
 def pooled_latents(sae, acts: TokenActs, rows, batch_size: int = 2048) -> dict[str, sp.csr_matrix]:

@@ -17,6 +17,7 @@ from .run import (TASK_KINDS, RunConfig, check_sae_fits, check_seed_folder, conc
 from .pipeline import DEFAULT_SEED, PROFILES, config_for, execute, seed_suffix, template
 from .regimes import REGIMES
 from .saebench import write_saebench
+from .evaluate import failed_cells
 
 # %% auto #0
 __all__ = ['EXECUTORS', 'RAY_EXTRA', 'SweepConfig', 'sweep_config', 'select_saes', 'sae_shape', 'plan_sweep', 'feature_groups',
@@ -427,7 +428,6 @@ def sweep_hash(tasks: list) -> str:
 def write_manifest(out: Path, config: dict, tasks: list, report: TaskReport, df: pd.DataFrame, **extra) -> dict:
     """`{out}/manifest.json`: config, hash, provenance, task counts per kind, failed tasks, the regime cells whose probe
     could not be fitted (`failed_cells`: dataset, regime, value, method, SAE, why), nodes, timings, completeness."""
-    from saeprobe.evaluate import failed_cells
     datasets = sorted({d for _, d, _ in tasks})
     done = sorted(set(df["dataset"])) if len(df) else []
     m = dict(config=config, config_hash=sweep_hash(tasks), provenance=provenance(), tasks=report.tasks,

@@ -14,8 +14,8 @@ from .common import (Batch, Solution, get_device, features_dtype, default_xgb_im
 # %% auto #0
 __all__ = ['L1_MAX_ITER', 'ENGINE_VERSION', 'L2_SOLVERS', 'XGB_IMPLS', 'SOLVERS', 'L1_SOLVERS', 'principal_basis', 'newton_l2',
            'lbfgsb_batch', 'lbfgs_l2', 'fista_l1', 'lipschitz_bound', 'decision', 'proba', 'logreg_grid',
-           'linear_solution', 'solve_logreg', 'solve_pca', 'nearest', 'solve_knn', 'solve_xgboost', 'solve_mlp',
-           'solve_batched', 'sae_saga']
+           'linear_solution', 'proba_solution', 'solve_logreg', 'solve_pca', 'nearest', 'solve_knn', 'solve_xgboost',
+           'solve_mlp', 'solve_batched', 'sae_saga']
 
 # %% ../../nbs/04a_engine.ipynb #c007
 def _t(x, dev):
@@ -411,6 +411,12 @@ def linear_solution(scores, chosen: int, w, c, X_fit, X_test, dtype) -> Solution
     return Solution(scores=scores, chosen=chosen, test_proba=proba(test, dtype), test_pred=(test > 0).astype(np.int64),
                     train_proba=train)
 
+def proba_solution(scores, chosen: int, test_proba, train_proba=None) -> Solution:
+    """The `Solution` of a refit that gives class-1 probabilities (kNN vote shares, trees, the MLP): predictions as
+    sklearn's `predict`, class 1 where the probability is above 1/2."""
+    return Solution(scores=scores, chosen=chosen, test_proba=test_proba, test_pred=(test_proba > 0.5).astype(np.int64),
+                    train_proba=train_proba)
+
 # %% ../../nbs/04a_engine.ipynb #c022
 def solve_logreg(b: Batch) -> list[Solution]:
     """`find_best_reg` on the batched engine, one `Solution` per width (`b.widths`, the top-k latents of an SAE probe;
@@ -522,7 +528,7 @@ def solve_knn(b: Batch) -> list[Solution]:
         test = KNeighborsClassifier(n_neighbors=k).fit(Xs, y).predict_proba(T)[:, 1]
     else: test = votes(sqdist(_t(T, dev), A), y, [k])[0]
     train = None if scores is not None else votes(sqdist(A, A), y, [k])[0]
-    return [Solution(scores=scores, chosen=i, test_proba=test, test_pred=(test > 0.5).astype(np.int64), train_proba=train)]
+    return [proba_solution(scores, i, test, train)]
 
 # %% ../../nbs/04a_engine.ipynb #c022x4
 XGB_IMPLS = ("compiled", "library")
@@ -570,7 +576,7 @@ def solve_xgboost(b: Batch) -> list[Solution]:
     scores = cv_scores(S, y, splits)
     i = first_best(scores)
     test = final_proba(i)
-    return [Solution(scores=scores, chosen=i, test_proba=test, test_pred=(test > 0.5).astype(np.int64))]
+    return [proba_solution(scores, i, test)]
 
 # %% ../../nbs/04a_engine.ipynb #dc5e31c9
 def solve_mlp(b: Batch) -> list[Solution]:
@@ -595,8 +601,7 @@ def solve_mlp(b: Batch) -> list[Solution]:
         i = first_best(scores)
     model = fit(b.candidates[i], slice(None))
     test = model.proba(Xt)
-    return [Solution(scores=scores, chosen=i, test_proba=test, test_pred=(test > 0.5).astype(np.int64),
-                     train_proba=None if scores is not None else model.proba(Xs))]
+    return [proba_solution(scores, i, test, None if scores is not None else model.proba(Xs))]
 
 # %% ../../nbs/04a_engine.ipynb #c028
 SOLVERS = {"logreg": solve_logreg, "pca": solve_pca, "knn": solve_knn, "xgboost": solve_xgboost, "mlp": solve_mlp}

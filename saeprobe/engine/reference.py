@@ -6,11 +6,11 @@
 from __future__ import annotations
 import warnings
 import numpy as np
-from ..core import SaeprobeError
+from ..core import SaeprobeError, unknown
 from .common import Batch, Solution, standardize, leading_columns, cv_scores, first_best
 
 # %% auto #0
-__all__ = ['SKLEARN_L1_RATIO', 'REFERENCE', 'logreg_model', 'search_scores', 'library_solution', 'reference_logreg',
+__all__ = ['SKLEARN_L1_RATIO', 'REFERENCE', 'logreg_model', 'search_scores', 'choose', 'library_solution', 'reference_logreg',
            'reference_pca', 'reference_knn', 'reference_xgboost', 'reference_mlp', 'solve_reference']
 
 # %% ../../nbs/04i_reference.ipynb #r05
@@ -42,6 +42,13 @@ def search_scores(candidates, make, X, y, splits, cv_X=None) -> np.ndarray:
             if len(np.unique(y[tr])) == 2: S[i, f, va] = make(c).fit(Xc[tr], y[tr]).predict_proba(Xc[va])[:, 1]
     return cv_scores(S, y, splits)
 
+def choose(candidates, make, X, y, splits, cv_X=None) -> tuple[np.ndarray | None, int]:
+    """(mean validation AUC per candidate, index of the first best) by `search_scores`; with no search (`splits`
+    None, n ≤ 3) (None, 0): the one candidate is the model."""
+    if splits is None: return None, 0
+    scores = search_scores(candidates, make, X, y, splits, cv_X)
+    return scores, first_best(scores)
+
 # %% ../../nbs/04i_reference.ipynb #r09
 def library_solution(model, X_fit, X_test, scores, chosen: int) -> Solution:
     """The `Solution` of a fitted library estimator: `predict_proba` and `predict` on `X_test` (None: no test rows),
@@ -62,8 +69,7 @@ def reference_logreg(b: Batch) -> list[Solution]:
         warnings.simplefilter("ignore", ConvergenceWarning)  # the paper's max_iter=1000 often stops early with saga
         for k in (b.widths or (None,)):
             X = leading_columns(b.X_train, k); Xt = None if b.X_test is None else leading_columns(b.X_test, k)
-            scores = None if b.splits is None else search_scores(b.candidates, make, X, y, b.splits)
-            i = 0 if scores is None else first_best(scores)
+            scores, i = choose(b.candidates, make, X, y, b.splits)
             perm = np.random.RandomState(b.model_seed).permutation(len(y))
             out.append(library_solution(make(b.candidates[i]).fit(X[perm], y[perm]), X, Xt, scores, i))
     return out
@@ -78,8 +84,8 @@ def reference_pca(b: Batch) -> list[Solution]:
     pca = PCA(n_components=b.n_components, random_state=b.seed).fit(Xs)
     P, Pt = pca.transform(Xs), pca.transform(Xt)
     lr = lambda c: LogisticRegression(random_state=b.seed, max_iter=1000)
-    scores = None if b.splits is None else search_scores(b.candidates, lr, P, y, b.splits, cv_X=lambda c: P[:, :c])
-    i = 0 if scores is None else first_best(scores); c = b.candidates[i]
+    scores, i = choose(b.candidates, lr, P, y, b.splits, cv_X=lambda c: P[:, :c])
+    c = b.candidates[i]
     return [library_solution(lr(c).fit(P[:, :c], y), P[:, :c], Pt[:, :c], scores, i)]
 
 # %% ../../nbs/04i_reference.ipynb #r14
@@ -89,8 +95,7 @@ def reference_knn(b: Batch) -> list[Solution]:
     Xs, Xt = standardize(b.X_train, b.X_test)
     y = np.asarray(b.y_train)
     make = lambda k: KNeighborsClassifier(n_neighbors=k)
-    scores = None if b.splits is None else search_scores(b.candidates, make, Xs, y, b.splits)
-    i = 0 if scores is None else first_best(scores)
+    scores, i = choose(b.candidates, make, Xs, y, b.splits)
     return [library_solution(make(b.candidates[i]).fit(Xs, y), Xs, Xt, scores, i)]
 
 # %% ../../nbs/04i_reference.ipynb #r15
@@ -102,8 +107,7 @@ def reference_xgboost(b: Batch) -> list[Solution]:
     y = np.asarray(b.y_train)
     if b.splits is None: return [library_solution(xgboost.XGBClassifier(random_state=b.seed).fit(Xs, y), Xs, Xt, None, 0)]
     make = lambda p: xgboost.XGBClassifier(**p, eval_metric="logloss", random_state=b.seed)
-    scores = search_scores(b.candidates, make, Xs, y, b.splits)
-    i = first_best(scores)
+    scores, i = choose(b.candidates, make, Xs, y, b.splits)
     return [library_solution(make(b.candidates[i]).fit(Xs, y), Xs, Xt, scores, i)]
 
 # %% ../../nbs/04i_reference.ipynb #r16
@@ -116,8 +120,7 @@ def reference_mlp(b: Batch) -> list[Solution]:
     make = lambda p: MLPClassifier(max_iter=1000, random_state=b.seed, activation="relu", solver="adam", **p)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        scores = None if b.splits is None else search_scores(b.candidates, make, Xs, y, b.splits)
-        i = 0 if scores is None else first_best(scores)
+        scores, i = choose(b.candidates, make, Xs, y, b.splits)
         return [library_solution(make(b.candidates[i]).fit(Xs, y), Xs, Xt, scores, i)]
 
 # %% ../../nbs/04i_reference.ipynb #r17
@@ -126,6 +129,5 @@ REFERENCE = {"logreg": reference_logreg, "pca": reference_pca, "knn": reference_
 
 def solve_reference(b: Batch) -> list[Solution]:
     "Answer the batch the paper's way: the method's `reference_*` (`REFERENCE`)."
-    from saeprobe.core import unknown
     if b.method not in REFERENCE: raise unknown("method", b.method, tuple(REFERENCE))
     return REFERENCE[b.method](b)
