@@ -17,7 +17,7 @@ from .datasets import load_dataset
 __all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'EMBEDDED_SHAPE', 'CHUNK_BATCHES', 'LM', 'model_name',
            'embedded_checkpoint', 'resolve_revision', 'load_model', 'model_shape', 'decoder_layers', 'check_layer',
            'hook_name', 'build_tiny_model', 'tokenize', 'run_to_layer', 'extract_last_token', 'ModelRef',
-           'activation_key', 'get_activations']
+           'activation_key', 'get_activations', 'extraction_record']
 
 # %% ../nbs/02_activations.ipynb #c005
 EMBEDDED_MODEL = "embedded"
@@ -229,10 +229,13 @@ CHUNK_BATCHES = 8  # batches per checkpointed chunk of a dataset's extraction
 # %% ../nbs/02_activations.ipynb #c014x3
 def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: int = 32, max_length: int = 1024,
                        progress: bool = True, desc: str = "extract", partial: ArrayCache | None = None,
-                       partial_key: dict | None = None) -> np.ndarray:
+                       partial_key: dict | None = None, record: dict | None = None) -> np.ndarray:
     """Residual stream after block `layer` at each prompt's last token: float32 [len(prompts), d_model].
     With `partial` (an `ArrayCache`), every `CHUNK_BATCHES` batches are stored there under `partial_key` plus
-    the chunk's rows and batch size, and chunks already stored are read back instead of recomputed."""
+    the chunk's rows and batch size, and chunks already stored are read back instead of recomputed.
+    `record` (a dict) receives what the extraction cost: `tokens` (after truncation), `seconds` (of the forward
+    passes, chunks done by an earlier, interrupted run included as they recorded it), `tokens_timed` (the tokens
+    those seconds cover: fewer when a resumed chunk has no record), `threads` and `device`."""
     import torch
     from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
@@ -242,6 +245,10 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     order = np.argsort([len(x) for x in ids], kind="stable")
     out = np.empty((len(ids), lm.d_model), dtype=np.float32)
     step = batch_size * CHUNK_BATCHES
+    n_tok = np.array([len(x) for x in ids])
+    cost = dict(tokens=int(n_tok.sum()), seconds=0.0, tokens_timed=0, threads=torch.get_num_threads(), device=str(lm.device))
+    def spent(chunk, seconds: float):                       # the forward passes of `chunk` took `seconds`
+        cost.update(seconds=cost["seconds"] + seconds, tokens_timed=cost["tokens_timed"] + int(n_tok[chunk].sum()))
     with tqdm(total=len(ids), desc=desc, disable=not progress, leave=False) as bar:
         for c in range(0, len(ids), step):
             chunk = order[c:c + step]
@@ -250,15 +257,20 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
             if partial is not None and (hit := partial.get(name, ckey)) is not None and \
                     hit["acts"].shape == (len(chunk), lm.d_model):
                 out[chunk] = hit["acts"]
+                if (was := partial.meta(name) or {}).get("seconds") is not None: spent(chunk, was["seconds"])
                 bar.update(len(chunk))
                 continue
+            t = time.time()
             for s in range(c, c + len(chunk), batch_size):
                 rows = order[s:min(s + batch_size, c + len(chunk))]
                 h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
                 out[rows] = h[torch.arange(len(rows)), lens - 1].cpu().numpy()
                 bar.update(len(rows))
-            if partial is not None: partial.put(name, ckey, {"acts": out[chunk]})
+            dt = time.time() - t
+            spent(chunk, dt)
+            if partial is not None: partial.put(name, ckey, {"acts": out[chunk]}, seconds=round(dt, 3))
     check_finite(out, f"activations of {lm.name} at layer {layer}")
+    if record is not None: record.update(cost, seconds=round(cost["seconds"], 3))
     return out
 
 # %% ../nbs/02_activations.ipynb #c018
@@ -295,13 +307,27 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
     key = activation_key(ref, layer, prompts, max_length)
     name = dataset + ("__ood" if ood else "")
     partial = ArrayCache(cache.root / ".partial" / name)   # chunks of an extraction still in progress
+    cost = {}                                               # what the extraction cost: kept in the sidecar
     def compute():                                          # runs under the entry's lock
         if force: shutil.rmtree(partial.root, ignore_errors=True)
         lm = ref.load()
         check_layer(lm, layer)
         return {"acts": extract_last_token(lm, prompts, layer, batch_size, max_length, progress, desc=dataset,
-                                           partial=partial, partial_key=key)}
-    acts = cache.get_or_compute(name, key, compute, force=force, wait=wait,
+                                           partial=partial, partial_key=key, record=cost)}
+    acts = cache.get_or_compute(name, key, compute, force=force, wait=wait, record=lambda: cost,
                                 then=lambda: shutil.rmtree(partial.root, ignore_errors=True))["acts"]
     check_finite(acts, f"cached activations of {dataset}")
     return acts
+
+# %% ../nbs/02_activations.ipynb #c018r
+def extraction_record(ref: ModelRef | str, layer: int, dataset: str, ood: bool = False,
+                      cache_dir: Path | None = None) -> dict | None:
+    """What the cached extraction of `dataset` (its OOD set if `ood`) at block `layer` cost, from its sidecar:
+    `n_prompts`, `tokens`, `seconds`, `tokens_timed`, `threads`, `device`, `created`; None when it is not cached.
+    Entries written before these were recorded have only `n_prompts` and `created`."""
+    ref = ModelRef(ref) if isinstance(ref, str) else ref
+    cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
+    meta = cache.meta(dataset + ("__ood" if ood else ""))
+    if meta is None: return None
+    rec = dict(n_prompts=meta["key"].get("n_prompts"), created=meta.get("created"))
+    return dict(rec, **{k: meta.get(k) for k in ("tokens", "seconds", "tokens_timed", "threads", "device")})

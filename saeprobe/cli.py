@@ -59,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", nargs="+", type=int, default=None, help="run every regime for each seed; the summary "
                    "reports each headline quantity as the mean over seeds with its spread (overrides --seed)")
     r.add_argument("--stages", nargs="*", default=["extract", "run", "figure", "summary"], help="stages to run")
+    r.add_argument("--paper", default="", help="the paper's results folder (or 'download'): the summary's main table "
+                   "(main_table.md) sets the paper's Gemma-2-9B beside ours")
     w = sub.add_parser("sweep", help="a grid of models x layers x SAEs x regimes as cached tasks, locally or on Ray")
     w.add_argument("--config", default=None, help="TOML file with any of the keys below (flags override it)")
     w.add_argument("--profile", default=None, help="smoke | quick | full (default: quick)")
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                           fig_dir=a.fig_dir, cache_dir=a.cache_dir, device=a.device, batch_size=a.batch_size, ks=a.ks,
                           force=a.force, stages=a.stages, revision=a.revision, jobs=a.jobs, methods=a.methods,
                           engine=a.engine, regimes=a.regimes, seeds=a.seeds or [a.seed], probe_device=a.probe_device,
-                          progress=True)
+                          paper=a.paper, progress=True)
             print(f"results: {', '.join(r['out'].values())}\nsummary: {r['summary']}\nfigures: {r['fig_dir']}")
         elif a.cmd == "replot":
             from saeprobe.pipeline import execute, template

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c001
 from __future__ import annotations
-import difflib, functools, glob, hashlib, json, logging, os, platform, subprocess, sys, tempfile, uuid
+import difflib, functools, glob, hashlib, json, logging, os, platform, subprocess, sys, tempfile, time, uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
@@ -182,6 +182,12 @@ class ArrayCache:
         log.warning("cache entry %s is %s; recomputing", data, why)
         return None
 
+    def meta(self, name: str) -> dict | None:
+        "The sidecar of entry `name` (its key, sizes and what `put` recorded, e.g. `seconds`), or None; arrays not read."
+        side = self.paths(name)[1]
+        try: return json.loads(side.read_text())
+        except (OSError, ValueError): return None
+
     def put(self, name: str, key: dict, arrays: dict[str, np.ndarray], **extra) -> Path:
         "Write `arrays` under `name` for `key`, atomically; returns the data path."
         from safetensors.numpy import save_file
@@ -195,16 +201,19 @@ class ArrayCache:
         return data
 
     def get_or_compute(self, name: str, key: dict, compute: Callable[[], dict[str, np.ndarray]],
-                       force: bool = False, wait: bool = True, then: Callable[[], Any] | None = None) -> dict[str, np.ndarray]:
+                       force: bool = False, wait: bool = True, then: Callable[[], Any] | None = None,
+                       record: Callable[[], dict] | None = None) -> dict[str, np.ndarray]:
         """Cached arrays for (`name`, `key`), computing and storing them when missing, stale, damaged or `force`d.
         Computing holds the entry's lock: a process that finds it held waits and then reads the result (or, with
         `wait=False`, raises `CacheBusy`). `then()` runs after a computed entry is stored, still under the lock.
-        A hit takes no lock, so a read-only cache serves hits."""
+        A hit takes no lock, so a read-only cache serves hits. The sidecar records the compute's wall `seconds`
+        and whatever `record()` (called after `compute`) returns, which may replace them."""
         if not force and (hit := self.get(name, key)) is not None: return hit
         with self.lock(name, wait) as waited:
             if waited and not force and (hit := self.get(name, key)) is not None: return hit  # computed while we waited
+            t = time.time()
             arrays = compute()
-            self.put(name, key, arrays)
+            self.put(name, key, arrays, **dict(dict(seconds=round(time.time() - t, 3)), **(record() if record else {})))
             COMPUTED.append((str(self.root), name))      # what a sweep counts as computed (not cached)
             if then is not None: then()
         return arrays

@@ -13,9 +13,10 @@ from .core import SaeprobeError, unknown, log
 from .regimes import REGIMES
 
 # %% auto #0
-__all__ = ['BASELINES', 'TIES', 'TIDY', 'FAILED_COLUMNS', 'probe_name', 'tidy', 'quiver', 'paired_quivers', 'regime_delta',
-           'normal_delta', 'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'failed_cells',
-           'load_layer_results', 'results_by_seed', 'seeds_headline', 'sae_comparison']
+__all__ = ['BASELINES', 'TIES', 'TIDY', 'FAILED_COLUMNS', 'MAIN_QUANTITIES', 'probe_name', 'tidy', 'quiver', 'paired_quivers',
+           'regime_delta', 'normal_delta', 'win_rate', 'headline', 'tie_sensitivity', 'load_results', 'failed_cells',
+           'load_layer_results', 'results_by_seed', 'seeds_headline', 'sae_comparison', 'dataset_table', 'main_table',
+           'main_table_markdown']
 
 # %% ../nbs/10_evaluate.ipynb #c004
 BASELINES = ("logreg", "pca", "knn", "xgboost", "mlp")
@@ -226,3 +227,89 @@ def sae_comparison(df: pd.DataFrame, ks: Sequence[int] = (16, 128), tie: str = "
         ci = float(1.96 * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
         rows.append(dict(model=model, regime=regime, probe=probe, mean_auc=float(x.mean()), ci95=ci, n=len(x)))
     return pd.DataFrame(rows)
+
+# %% ../nbs/10_evaluate.ipynb #c016z
+def dataset_table(df: pd.DataFrame, tie: str = "baseline_first", sae_ks: Sequence[int] | None = (16, 128)) -> pd.DataFrame:
+    """Per (model, regime, dataset): `n_values` (the regime's values with a fitted probe), each probe's mean test AUC
+    over them (a column per probe: the baselines, then `sae:<id>:k<k>`), the quivers' (`baseline_quiver`,
+    `quiver_with_saes` with the SAE probes at `sae_ks`) and `sae_share`, the share of the cells whose quiver picked an
+    SAE probe. Cells without a fitted probe (`failed_cells`) are left out."""
+    t = tidy(df) if "probe" not in df.columns else df
+    keys = ["model", "regime", "dataset"]
+    wide = t.pivot_table(index=keys, columns="probe", values="test_auc", aggfunc="mean")
+    wide = wide[[b for b in BASELINES if b in wide.columns] + sorted(c for c in wide.columns if c not in BASELINES)]
+    parts = [t.groupby(keys).regime_value.nunique().rename("n_values"), wide]
+    tv = t.dropna(subset=["val_auc"])
+    if not tv[~tv.is_sae].empty:
+        parts.append(quiver(tv, False, tie=tie).groupby(keys).test_auc.mean().rename("baseline_quiver"))
+        with_sae = tv.groupby(["model", "regime"]).is_sae.transform("any")   # regimes with SAE probes only
+        if with_sae.any():
+            g = quiver(tv[with_sae], True, sae_ks=sae_ks, tie=tie).groupby(keys)
+            parts += [g.test_auc.mean().rename("quiver_with_saes"), g.is_sae.mean().rename("sae_share")]
+    out = pd.concat(parts, axis=1).reset_index()
+    out.columns.name = None
+    return out
+
+# %% ../nbs/10_evaluate.ipynb #c016z1
+MAIN_QUANTITIES = {"logreg": "logreg", "best_baseline": "best single baseline", "sae_k": "SAE probe, k = {k}",
+                   "baseline_quiver": "baseline quiver", "quiver_with_saes": "quiver with SAE probes",
+                   "quiver_delta": "Δ quiver: with SAE probes − baselines (paired)",
+                   "sae_share": "share of cells where an SAE probe is picked"}
+
+def _mean_ci(x: np.ndarray) -> tuple[float, float]:
+    "Mean and 95% half-width (1.96 standard errors, ddof 1; 0 for one value)."
+    return float(x.mean()), float(1.96 * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+
+def main_table(df: pd.DataFrame, sae: str | None = None, k: int = 128, tie: str = "baseline_first",
+               sae_ks: Sequence[int] | None = (16, 128)) -> pd.DataFrame:
+    """The main results per (model, regime): `quantity` (the keys of `MAIN_QUANTITIES`, the SAE probe as `sae_k`; the
+    paired difference of the two quivers per dataset as `quiver_delta`),
+    the `probe` behind it (which baseline is best), `value` = mean over datasets of `dataset_table`'s column, `ci95`
+    (half-width: 1.96 standard errors over datasets) and `n` datasets. `sae`: the SAE whose probes count (None: the
+    only one in `df`)."""
+    t = tidy(df)
+    saes = sorted(t[t.is_sae].sae.dropna().unique())
+    if sae is None and len(saes) > 1: raise SaeprobeError(f"the results hold {len(saes)} SAEs; pass sae= one of {saes[:6]}")
+    if sae is not None:
+        if sae not in saes: raise unknown("SAE", sae, saes)
+        t = t[~t.is_sae | (t.sae == sae) | t.sae.isna()]            # (an SAE probe of no recorded SAE kept)
+    rows = []
+    for (model, regime), g in dataset_table(t, tie, sae_ks).groupby(["model", "regime"], sort=True):
+        have = [c for c in g.columns if g[c].notna().any()]
+        base = [b for b in BASELINES if b in have]
+        picks = dict(logreg="logreg" if "logreg" in have else None,
+                     best_baseline=max(base, key=lambda b: g[b].mean()) if base else None,
+                     sae_k=next((c for c in have if c.startswith("sae:") and c.endswith(f":k{k}")),
+                                "sae" if "sae" in have else None),     # 'sae': an SAE probe of no recorded k
+                     **{q: q if q in have else None for q in ("baseline_quiver", "quiver_with_saes", "sae_share")})
+        if picks["baseline_quiver"] and picks["quiver_with_saes"]:
+            g = g.assign(quiver_delta=g.quiver_with_saes - g.baseline_quiver)
+            picks["quiver_delta"] = "quiver_delta"
+        for quantity in MAIN_QUANTITIES:
+            if (col := picks.get(quantity)) is None: continue
+            x = g[col].dropna().to_numpy(float)
+            value, ci = _mean_ci(x)
+            rows.append(dict(model=model, regime=regime, quantity=quantity, probe=col, value=value, ci95=ci, n=len(x)))
+    return pd.DataFrame(rows, columns=["model", "regime", "quantity", "probe", "value", "ci95", "n"])
+
+# %% ../nbs/10_evaluate.ipynb #c016z2
+def main_table_markdown(tables: dict[str, pd.DataFrame], k: int = 128, regimes: Sequence[str] = REGIMES) -> str:
+    """`main_table`s side by side as one Markdown table: a row per (quantity, source), a column per regime, each cell
+    `mean ± 95% half-width` (shares in %); `tables` maps a source's label (e.g. 'ours', 'Gemma-2-9B') to its table of
+    one model. The best baseline's cell names it."""
+    regimes = [r for r in regimes if any((t.regime == r).any() for t in tables.values())]
+    names = {r: "OOD" if r == "ood" else r.replace("_", " ") for r in regimes}
+    lines = ["| quantity | | " + " | ".join(names[r] for r in regimes) + " |", "|---|---|" + "---|" * len(regimes)]
+    for q, label in MAIN_QUANTITIES.items():
+        for src, t in tables.items():
+            if len(set(t.model)) > 1: raise SaeprobeError(f"table {src!r} holds models {sorted(set(t.model))}; give one per source")
+            cells = []
+            for r in regimes:
+                hit = t[(t.quantity == q) & (t.regime == r)]
+                if hit.empty: cells.append("—"); continue
+                h = hit.iloc[0]
+                cells.append(f"{100 * h.value:.0f}% ± {100 * h.ci95:.0f}" if q == "sae_share" else
+                             f"{h.value:+.3f} ± {h.ci95:.3f}" if q == "quiver_delta" else
+                             f"{h.value:.3f} ± {h.ci95:.3f}" + (f" ({h.probe})" if q == "best_baseline" else ""))
+            lines.append(f"| {label.format(k=k)} | {src} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -161,12 +161,13 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
               batch_size: int = 32, ks: Sequence[int] = (), force: bool = False, stages: Sequence[str] = tuple(STAGES),
               log_output: bool = False, revision: str = "", jobs: int = 0, methods: Sequence[str] = (), engine: str = "",
               regimes: Sequence[str] = ("normal",), seeds: Sequence[int] = (DEFAULT_SEED,), probe_device: str = "cpu",
-              progress: bool = False) -> dict:
+              progress: bool = False, paper: str = "") -> dict:
     """Run the stages through papermill for a profile, each seed and each regime, then the summary (each headline
     quantity the mean over seeds with its spread); returns the stage timings and output paths. `out` (optional) is
     the parent folder: each regime writes `{out}/{regime}[-seed{N}]`. Figures go to `fig_dir`, by default the
     summary folder's `figures/` (never the checkout's `figures/`, the committed gallery). Everything that can be
-    checked without loading the model (profile, regimes, stages, seeds, layer, SAE, ks, devices) is checked first."""
+    checked without loading the model (profile, regimes, stages, seeds, layer, SAE, ks, devices) is checked first.
+    `paper` (the paper's results folder, or 'download'): the summary's main table sets its Gemma-2-9B rows beside ours."""
     for stage in stages:  # checked before any stage runs, so a typo costs nothing
         if stage not in STAGES: raise unknown("stage", stage, STAGES)
     regimes, seeds = _regimes(regimes), _seeds(seeds)
@@ -192,7 +193,7 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
         t = time.time()
         if stage == "summary":
             nb = execute(template("summary"), summary, dict(profile=profile, results=list(outs.values()), out=str(summary),
-                                                            fig_dir=str(fig), cache_dir=cache_dir),
+                                                            fig_dir=str(fig), cache_dir=cache_dir, paper=paper),
                          log_output=log_output, progress=progress)
         else:
             cfg, o = plan[s, r]          # the whole RunConfig travels as one JSON parameter, validated once in the kernel

@@ -11,8 +11,8 @@ from .core import SaeprobeError, atomic_write, default_cache_dir, log
 from .evaluate import TIDY
 
 # %% auto #0
-__all__ = ['PUBLISHED_MODELS', 'PUBLISHED_URL', 'load_published', 'fetch_published_file', 'download_published',
-           'missing_published', 'skip_line', 'load_published_layers']
+__all__ = ['PUBLISHED_MODELS', 'PUBLISHED_URL', 'PAPER_SAE', 'load_published', 'fetch_published_file', 'download_published',
+           'missing_published', 'skip_line', 'published_main_table', 'load_published_layers']
 
 # %% ../nbs/11_published.ipynb #c004
 PUBLISHED_MODELS = {"gemma-2-9b": 20, "gemma-2-2b": 12, "llama-3.1-8b": 16}   # model -> the layer its SAEs and figures use
@@ -120,6 +120,21 @@ def skip_line(miss: dict) -> str:
     what = "baseline" if miss["kind"] == "baseline" else "SAE-probe"
     return (f"{miss['model']} {miss['regime']}: no {miss['file']}, so its {what} rows, the {what} headline quantities "
             f"and figure bars of {miss['model']} in {miss['regime']} are skipped")
+
+# %% ../nbs/11_published.ipynb #c006p
+PAPER_SAE = {"gemma-2-9b": "layer_20/width_16k/average_l0_408", "llama-3.1-8b": "l16r_32x"}  # their per-regime SAE
+
+def published_main_table(root: Path | str | None = None, tie: str = "baseline_first") -> pd.DataFrame:
+    """`evaluate.main_table` of every published model: its SAE probes those of `PAPER_SAE[model]` (the OOD file's
+    unnamed SAE included); a model without one there gets the baselines' rows alone."""
+    from saeprobe.evaluate import main_table
+    pub = load_published(root)
+    parts = []
+    for m, g in pub.groupby("model", sort=True):
+        sae = PAPER_SAE.get(m)
+        g = g[(g.method != "sae") | g.sae.isna() | (g.sae == sae)] if sae else g[g.method != "sae"]
+        parts.append(main_table(g, sae=sae if sae in set(g.sae.dropna()) else None, tie=tie))
+    return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/11_published.ipynb #c008
 def load_published_layers(root: Path | str | None = None) -> pd.DataFrame:

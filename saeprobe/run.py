@@ -4,7 +4,8 @@
 
 # %% ../nbs/06_run.ipynb #c001
 from __future__ import annotations
-import contextlib, json, os, shutil, tempfile, time
+import contextlib, json, os, platform, shutil, tempfile, time
+from datetime import datetime, timezone
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import pandas as pd
@@ -22,7 +23,7 @@ from .datasets import list_ood_datasets
 # %% auto #0
 __all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'TASK_KINDS', 'RunConfig', 'check_sae_fits', 'preflight', 'task_kind', 'features',
            'probe_rows', 'concat_rows', 'run_dataset', 'read_unit', 'task_path', 'task_rows', 'run_task',
-           'probe_threads', 'watch_parent', 'check_seed_folder', 'extract_parts', 'parts_of', 'extract',
+           'probe_threads', 'task_record', 'watch_parent', 'check_seed_folder', 'extract_parts', 'parts_of', 'extract',
            'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
@@ -265,15 +266,19 @@ def task_rows(cfg: RunConfig, method: str, dataset: str) -> pd.DataFrame | None:
 # %% ../nbs/06_run.ipynb #c009s1
 def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, force: bool = False) -> tuple[str, float]:
     """Worker: one probe task, computed on one BLAS thread and written atomically to its cache file, unless a valid file
-    is there (`force`: recomputed). Returns ('computed' or 'cached', seconds). `cfg` arrives validated: not checked again."""
+    is there (`force`: recomputed). Returns ('computed' or 'cached', seconds). `cfg` arrives validated: not checked again.
+    The file keeps what the computation cost (`task_record`)."""
     p = task_path(cfg, method, dataset)
     if not force and read_unit(p, p.stem) is not None: return "cached", 0.0
     t = time.time()
     # one BLAS/OpenMP thread per worker: with one worker per core, default thread pools oversubscribe the cores and
     # sklearn's lbfgs fits crawl (bench/worker_threads.py). XGBoost (own threads) gets the worker's share of the cores.
     with probe_threads(): df = probe_rows(cfg, dataset, method, n_threads)
+    seconds = round(time.time() - t, 2)
+    df.attrs["task"] = dict(seconds=seconds, threads=PROBE_THREADS, xgboost_threads=int(n_threads), host=platform.node(),
+                            utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))   # `task_record` reads it
     atomic_write(p, lambda tmp: df.to_parquet(tmp, index=False))
-    return "computed", round(time.time() - t, 2)
+    return "computed", seconds
 
 @contextlib.contextmanager
 def probe_threads(n: int = PROBE_THREADS):
@@ -287,6 +292,16 @@ def probe_threads(n: int = PROBE_THREADS):
     try:
         with threadpool_limits(n): yield
     finally: torch.set_num_threads(n_torch)
+
+# %% ../nbs/06_run.ipynb #c009s1r
+def task_record(cfg: RunConfig, method: str, dataset: str) -> dict | None:
+    """What computing the probe task (`method`, `dataset`) of `cfg` cost, kept in its file's metadata: `seconds` (wall),
+    `threads`, `xgboost_threads`, `host`, `utc`; None when the task is not done or its file predates these records."""
+    import pyarrow.parquet as pq
+    p = task_path(cfg, method, dataset)
+    try: attrs = (pq.read_schema(p).metadata or {}).get(b"PANDAS_ATTRS")
+    except (OSError, ValueError): return None
+    return json.loads(attrs).get("task") if attrs else None
 
 # %% ../nbs/06_run.ipynb #c009s2
 def watch_parent(parent: int, every: float = 0.5) -> None:

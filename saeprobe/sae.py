@@ -15,7 +15,7 @@ from .activations import hook_name
 
 # %% auto #0
 __all__ = ['EMBEDDED_SAE', 'RANKINGS', 'embedded_sae_dir', 'SAERef', 'load_sae', 'check_sae', 'sae_config', 'standin_converter',
-           'encode_sparse', 'sae_latents', 'latent_scores', 'rank_latents']
+           'encode_sparse', 'sae_latents', 'latents_record', 'latent_scores', 'rank_latents']
 
 # %% ../nbs/03_sae.ipynb #c005
 EMBEDDED_SAE = "embedded"
@@ -189,6 +189,13 @@ def sae_latents(sae_ref: str | SAERef, X: np.ndarray, name: str, sae=None, cache
                     shape=np.array(Z.shape, dtype=np.int64))
     a = cache.get_or_compute(name, key, compute, force=force)
     return sp.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=tuple(a["shape"]))
+
+# %% ../nbs/03_sae.ipynb #c013r
+def latents_record(sae_ref: str | SAERef, name: str, cache_dir: Path | None = None) -> dict | None:
+    "What encoding `name` (a dataset, `__ood` for its OOD set) with the SAE cost: its latent cache's `seconds`, or None."
+    ref = SAERef(sae_ref) if isinstance(sae_ref, str) else sae_ref
+    meta = ArrayCache(Path(cache_dir or default_cache_dir()) / "latents" / hash_json(ref.fingerprint())).meta(name)
+    return None if meta is None else dict(seconds=meta.get("seconds"), created=meta.get("created"))
 
 # %% ../nbs/03_sae.ipynb #c016
 RANKINGS = ("normalized", "raw")

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Sequence
 import pandas as pd
 from .core import SaeprobeError, atomic_write, atomic_write_json, error_line, hash_json, provenance, unknown
-from .activations import hook_name, model_name, model_shape
-from .sae import SAERef, sae_config, load_sae
+from .activations import extraction_record, hook_name, model_name, model_shape
+from .sae import SAERef, latents_record, sae_config, load_sae
 from .run import (TASK_KINDS, RunConfig, check_sae_fits, check_seed_folder, concat_rows, extract_parts,
-                          parts_of, preflight, run_task, task_kind, task_rows, watch_parent)
+                          parts_of, preflight, run_task, task_kind, task_record, task_rows, watch_parent)
 from .pipeline import DEFAULT_SEED, PROFILES, config_for, execute, seed_suffix, template
 from .regimes import REGIMES
 from .saebench import write_saebench
@@ -22,8 +22,8 @@ from .evaluate import failed_cells
 # %% auto #0
 __all__ = ['EXECUTORS', 'RAY_EXTRA', 'SweepConfig', 'sweep_config', 'select_saes', 'sae_shape', 'plan_sweep', 'feature_groups',
            'probe_tasks', 'failed_parts', 'extract_task', 'encode_task', 'probe_task', 'node_name', 'TaskReport',
-           'execute_tasks', 'LocalRunner', 'import_ray', 'keep_loopback', 'ray_connect', 'RayRunner', 'collect_results',
-           'sweep_hash', 'write_manifest', 'make_runner', 'run_sweep', 'run']
+           'execute_tasks', 'LocalRunner', 'import_ray', 'keep_loopback', 'ray_connect', 'RayRunner', 'stage_timings',
+           'timing_summary', 'collect_results', 'sweep_hash', 'write_manifest', 'make_runner', 'run_sweep', 'run']
 
 # %% ../nbs/08b_sweep.ipynb #c101
 EXECUTORS = ("local", "ray")
@@ -415,6 +415,50 @@ class RayRunner:
                     bar.update()
     def close(self): self.ray.shutdown()
 
+# %% ../nbs/08b_sweep.ipynb #c110t
+def stage_timings(cfgs: Sequence[RunConfig], tasks: list) -> pd.DataFrame:
+    """What every stage of a sweep cost, as its caches recorded it when each entry was computed, by whichever run
+    (a sweep run in parts is timed whole; a rerun that found everything cached still reports it): one row per
+    extraction (`stage` 'extract': `tokens`, `seconds`, `tokens_timed`, `threads`), per encoding ('encode') and per
+    probe task ('baselines' / 'sae_probes': `regime`, `method`, `seconds`, `threads`, `host`). `seconds` is NaN where
+    an entry predates these records or is not computed yet."""
+    rows = []
+    ext, enc = feature_groups(cfgs)
+    for cfg, parts in ext:
+        for d, ood in parts:
+            r = extraction_record(cfg.model_ref, cfg.layer, d, ood, cfg.cache_path) or {}
+            rows.append(dict(stage="extract", model=model_name(cfg.model), layer=cfg.layer, dataset=d + "__ood" * ood,
+                             **{k: r.get(k) for k in ("tokens", "tokens_timed", "seconds", "threads")}))
+    for cfg, parts in enc:
+        for d, ood in parts:
+            r = latents_record(cfg.sae, d + "__ood" * ood, cfg.cache_path) or {}
+            rows.append(dict(stage="encode", model=model_name(cfg.model), layer=cfg.layer, sae=cfg.sae_name,
+                             dataset=d + "__ood" * ood, seconds=r.get("seconds")))
+    for cfg, d, m in tasks:
+        r = task_record(cfg, m, d) or {}
+        rows.append(dict(stage=task_kind(m), model=model_name(cfg.model), layer=cfg.layer,
+                         sae=cfg.sae_name if m == "sae" else None, regime=cfg.regime, method=m, dataset=d,
+                         **{k: r.get(k) for k in ("seconds", "threads", "host")}))
+    cols = ["stage", "model", "layer", "sae", "regime", "method", "dataset", "tokens", "tokens_timed", "seconds",
+            "threads", "host"]
+    return pd.DataFrame(rows, columns=cols).astype({"seconds": float, "tokens": float, "tokens_timed": float})
+
+def timing_summary(t: pd.DataFrame) -> dict:
+    """`stage_timings` summed: per stage (and per regime for the probes) the seconds recorded, how many entries they
+    cover of how many, and for the extraction the tokens and tokens/s of the timed entries."""
+    def part(g: pd.DataFrame) -> dict:
+        timed = g.seconds.notna()
+        out = dict(seconds=round(float(g.seconds.sum()), 1), timed=int(timed.sum()), entries=len(g))
+        if g.tokens.notna().any():
+            out.update(tokens=int(g.tokens.sum()), tokens_per_s=round(float(g.tokens_timed.sum() / g.seconds.sum()), 1)
+                       if g.seconds.sum() > 0 else None)
+        return out
+    s = {stage: part(g) for stage, g in t.groupby("stage", sort=False)}
+    probes = t[t.stage.isin(["baselines", "sae_probes"])]
+    s["probes_by_regime"] = {r: part(g) for r, g in probes.groupby("regime", sort=False)}
+    s["probes_by_method"] = {m: part(g) for m, g in probes.groupby("method", sort=False)}
+    return s
+
 # %% ../nbs/08b_sweep.ipynb #c110
 def collect_results(tasks: list) -> pd.DataFrame:
     """The finished rows of the probe `tasks` (`probe_tasks(cfgs)`) from their task files, in plan order: each baseline
@@ -425,17 +469,21 @@ def sweep_hash(tasks: list) -> str:
     "Hash of a sweep: of the keys of all its probe `tasks` (their order aside)."
     return hash_json(sorted(c.task_hash(m, d) for c, d, m in tasks))
 
-def write_manifest(out: Path, config: dict, tasks: list, report: TaskReport, df: pd.DataFrame, **extra) -> dict:
+def write_manifest(out: Path, config: dict, cfgs: Sequence[RunConfig], tasks: list, report: TaskReport, df: pd.DataFrame,
+                   **extra) -> dict:
     """`{out}/manifest.json`: config, hash, provenance, task counts per kind, failed tasks, the regime cells whose probe
-    could not be fitted (`failed_cells`: dataset, regime, value, method, SAE, why), nodes, timings, completeness."""
-    datasets = sorted({d for _, d, _ in tasks})
+    could not be fitted (`failed_cells`: dataset, regime, value, method, SAE, why), nodes, this run's timings and the
+    whole sweep's as its caches recorded them (`recorded_timings`, `timing_summary`; per entry in `timings.csv`),
+    completeness."""
+    datasets, timings = sorted({d for _, d, _ in tasks}), stage_timings(cfgs, tasks)
     done = sorted(set(df["dataset"])) if len(df) else []
     m = dict(config=config, config_hash=sweep_hash(tasks), provenance=provenance(), tasks=report.tasks,
              failed=report.failed, failed_cells=failed_cells(df).to_dict("records"), nodes=report.nodes,
-             timings=report.timings, n_rows=len(df),
+             timings=report.timings, recorded_timings=timing_summary(timings), n_rows=len(df),
              datasets_done=len(done), datasets_total=len(datasets),
              complete=not report.failed and len(done) == len(datasets))
     m.update(extra)
+    atomic_write(Path(out) / "timings.csv", lambda p: timings.to_csv(p, index=False))
     atomic_write_json(Path(out) / "manifest.json", m)
     return m
 
@@ -464,7 +512,7 @@ def run_sweep(sc: SweepConfig, progress: bool = True) -> dict:
     atomic_write(out / "results.parquet", lambda p: df.to_parquet(p, index=False))
     bench = write_saebench(df, cfgs, out, report.sae_cfgs)
     report.timings["total_s"] = round(time.time() - t0, 2)
-    man = write_manifest(out, sc.to_dict(), tasks, report, df, executor=sc.executor,
+    man = write_manifest(out, sc.to_dict(), cfgs, tasks, report, df, executor=sc.executor,
                          saebench=[str(p.relative_to(out)) for p in bench])
     if sc.figures and len(df):
         t = time.time()
@@ -488,7 +536,7 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     report.timings["total_s"] = round(time.time() - t0, 2)
     df = collect_results(tasks)
     atomic_write(out / "results.parquet", lambda p: df.to_parquet(p, index=False))
-    write_manifest(out, cfg.to_dict(), tasks, report, df, config_hash=cfg.config_hash(), hashed_fields=cfg.hash_fields())
+    write_manifest(out, cfg.to_dict(), [cfg], tasks, report, df, config_hash=cfg.config_hash(), hashed_fields=cfg.hash_fields())
     if report.failed:
         raise SaeprobeError(f"{len(report.failed)} task(s) failed, the first: {report.lines()[0]} (all in {out / 'manifest.json'})")
     return df

@@ -218,7 +218,7 @@ def test_a_cell_whose_probe_cannot_be_fitted_is_reported_not_dropped(smoke, monk
     assert bad[["dataset", "regime", "regime_value", "method"]].values.tolist() == [["117_us_state_FL", "label_noise", 0.1, "logreg"]]
     assert "hold class 0 only" in bad.error[0] and df.error.isna().sum() == 2
     assert len(tidy(df)) == 2                                    # the means cover the two fitted cells
-    man = write_manifest(tmp_path, {}, [(cfg, "117_us_state_FL", "logreg")], TaskReport(), df)
+    man = write_manifest(tmp_path, {}, [cfg], [(cfg, "117_us_state_FL", "logreg")], TaskReport(), df)
     assert [(c["regime_value"], c["method"]) for c in man["failed_cells"]] == [(0.1, "logreg")]
     assert json.loads((tmp_path / "manifest.json").read_text())["failed_cells"][0]["dataset"] == "117_us_state_FL"
     _failed_cells(df, "run")
