@@ -237,7 +237,8 @@ def dataset_table(df: pd.DataFrame, tie: str = "baseline_first", sae_ks: Sequenc
     t = tidy(df) if "probe" not in df.columns else df
     keys = ["model", "regime", "dataset"]
     wide = t.pivot_table(index=keys, columns="probe", values="test_auc", aggfunc="mean")
-    wide = wide[[b for b in BASELINES if b in wide.columns] + sorted(c for c in wide.columns if c not in BASELINES)]
+    by_k = lambda c: (c.rsplit(":k", 1)[0], int(c.rsplit(":k", 1)[1])) if ":k" in c else (c, -1)   # k=2 before k=16
+    wide = wide[[b for b in BASELINES if b in wide.columns] + sorted((c for c in wide.columns if c not in BASELINES), key=by_k)]
     parts = [t.groupby(keys).regime_value.nunique().rename("n_values"), wide]
     tv = t.dropna(subset=["val_auc"])
     if not tv[~tv.is_sae].empty:
@@ -295,8 +296,9 @@ def main_table(df: pd.DataFrame, sae: str | None = None, k: int = 128, tie: str 
 # %% ../nbs/10_evaluate.ipynb #c016z2
 def main_table_markdown(tables: dict[str, pd.DataFrame], k: int = 128, regimes: Sequence[str] = REGIMES) -> str:
     """`main_table`s side by side as one Markdown table: a row per (quantity, source), a column per regime, each cell
-    `mean ± 95% half-width` (shares in %); `tables` maps a source's label (e.g. 'ours', 'Gemma-2-9B') to its table of
-    one model. The best baseline's cell names it."""
+    `mean ± 95% half-width` (shares in %), '—' where the source lacks it (a row it lacks everywhere is left out);
+    `tables` maps a source's label (e.g. 'ours', 'Gemma-2-9B') to its table of one model. The best baseline's cell
+    names it."""
     regimes = [r for r in regimes if any((t.regime == r).any() for t in tables.values())]
     names = {r: "OOD" if r == "ood" else r.replace("_", " ") for r in regimes}
     lines = ["| quantity | | " + " | ".join(names[r] for r in regimes) + " |", "|---|---|" + "---|" * len(regimes)]
@@ -311,5 +313,5 @@ def main_table_markdown(tables: dict[str, pd.DataFrame], k: int = 128, regimes: 
                 cells.append(f"{100 * h.value:.0f}% ± {100 * h.ci95:.0f}" if q == "sae_share" else
                              f"{h.value:+.3f} ± {h.ci95:.3f}" if q == "quiver_delta" else
                              f"{h.value:.3f} ± {h.ci95:.3f}" + (f" ({h.probe})" if q == "best_baseline" else ""))
-            lines.append(f"| {label.format(k=k)} | {src} | " + " | ".join(cells) + " |")
+            if any(c != "—" for c in cells): lines.append(f"| {label.format(k=k)} | {src} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -171,6 +171,10 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
     for stage in stages:  # checked before any stage runs, so a typo costs nothing
         if stage not in STAGES: raise unknown("stage", stage, STAGES)
     regimes, seeds = _regimes(regimes), _seeds(seeds)
+    if paper and paper != "download":                # the summary runs elsewhere: an absolute path, checked now
+        if not Path(paper).is_dir(): raise SaeprobeError(f"--paper {paper!r} is not a folder; give the paper's results "
+                                                         "folder (laid out like its repository's results/) or 'download'")
+        paper = str(Path(paper).resolve())
     plan = {}                                        # (seed, regime) -> (config, results folder)
     for s in seeds:
         for r in regimes:

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The paper's whole protocol at full scale on the embedded default (Gemma 3 270M layer 9, its TopK SAE): all 113
+# datasets in all five regimes (OOD: its 8 sets) with the five baselines and the SAE probes, seed 42, then the normal
+# regime for three more SAEs of the SAE-family study. Every stage fills the cache, so a killed run loses at most the
+# entry in flight: run this again and it goes on. Each cache entry records what computing it cost (a sweep's
+# timings.csv and manifest `recorded_timings` add them up); stages.log has the wall-clock stamps of each part run.
+#
+#   bash bench/full_run.sh [OUT]      OUT defaults to results/embedded-full-run (untracked); the committed
+#                                     results/embedded-full/ was made with OUT=results/embedded-full.
+# Environment: JOBS (processes / probe workers, default: the cores), PAPER (the paper's results folder, for the
+# main table's Gemma-2-9B rows; default ../shared/paper_results, or 'download'), FAMILY (where the family SAEs go),
+# STAGES (any of: extract family probes; default all three).
+set -euo pipefail
+OUT=${1:-results/embedded-full-run}
+JOBS=${JOBS:-$(nproc)}
+PAPER=${PAPER:-../shared/paper_results}
+FAMILY=${FAMILY:-${SAEPROBE_CACHE:-$HOME/.cache/saeprobe}/sae-family-full}
+STAGES=${STAGES:-extract family probes}
+FAMILY_SAES=(topk-w1024-k32 topk-w4096-k8 topk-w4096-k128)   # with the embedded topk-w4096-k32: 2 widths x 3 L0
+mkdir -p "$OUT"
+stamp() { echo "$(date -u +%FT%TZ) $*" | tee -a "$OUT/stages.log" >&2; }
+parallel() {   # run "$@" in JOBS processes (one BLAS thread each) that share the datasets through the cache's locks
+    local pids=() rc=0
+    for _ in $(seq "$JOBS"); do OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$@" & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+    return $rc
+}
+
+if [[ " $STAGES " == *" extract "* ]]; then
+    stamp "extract: 113 datasets, then the 8 OOD sets ($JOBS processes)"
+    parallel saeprobe extract --profile full
+    parallel saeprobe extract --profile full --regime ood
+    stamp "extract: done"
+fi
+if [[ " $STAGES " == *" family "* ]]; then
+    stamp "family: train ${FAMILY_SAES[*]} (the embedded SAE's recipe: 400k tokens of debian text, 4 epochs)"
+    OMP_NUM_THREADS=$JOBS python - "$FAMILY" "${FAMILY_SAES[@]}" <<'EOF'
+import sys
+from saeprobe.sae_family import SAESpec, train_family
+specs = [SAESpec("topk", int(n.split("-w")[1].split("-")[0]), int(n.split("-k")[1])) for n in sys.argv[2:]]
+assert [s.name for s in specs] == sys.argv[2:], [s.name for s in specs]
+print(train_family(specs, "embedded", 9, sys.argv[1], epochs=4.0))
+EOF
+    stamp "family: done"
+fi
+if [[ " $STAGES " == *" probes "* ]]; then
+    stamp "probes: every regime, the embedded SAE (reproduce: extract -> run -> figure per regime, then the summary)"
+    saeprobe reproduce --profile full --regimes all --out "$OUT" --paper "$PAPER" --jobs "$JOBS"
+    stamp "probes: the normal regime for the family SAEs beside the embedded one (sweep; SAEBench files)"
+    saeprobe sweep --profile full --regimes normal --sae embedded $(printf -- "--sae $FAMILY/%s " "${FAMILY_SAES[@]}") \
+        --out "$OUT/family" --jobs "$JOBS"
+    stamp "probes: done"
+fi
