@@ -233,9 +233,10 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     """Residual stream after block `layer` at each prompt's last token: float32 [len(prompts), d_model].
     With `partial` (an `ArrayCache`), every `CHUNK_BATCHES` batches are stored there under `partial_key` plus
     the chunk's rows and batch size, and chunks already stored are read back instead of recomputed.
-    `record` (a dict) receives what the extraction cost: `tokens` (after truncation), `seconds` (of the forward
-    passes, chunks done by an earlier, interrupted run included as they recorded it), `tokens_timed` (the tokens
-    those seconds cover: fewer when a resumed chunk has no record), `threads` and `device`."""
+    `record` (a dict) receives what the extraction cost: `tokens` (after truncation), `seconds` and `cpu_seconds` (wall
+    and this process's CPU time of the forward passes, chunks done by an earlier, interrupted run included as they
+    recorded them; CPU time leaves out a paused or crowded-out process's wait), `tokens_timed` (the tokens those
+    seconds cover: fewer when a resumed chunk has no record), `threads` and `device`."""
     import torch
     from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
@@ -246,9 +247,11 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     out = np.empty((len(ids), lm.d_model), dtype=np.float32)
     step = batch_size * CHUNK_BATCHES
     n_tok = np.array([len(x) for x in ids])
-    cost = dict(tokens=int(n_tok.sum()), seconds=0.0, tokens_timed=0, threads=torch.get_num_threads(), device=str(lm.device))
-    def spent(chunk, seconds: float):                       # the forward passes of `chunk` took `seconds`
-        cost.update(seconds=cost["seconds"] + seconds, tokens_timed=cost["tokens_timed"] + int(n_tok[chunk].sum()))
+    cost = dict(tokens=int(n_tok.sum()), seconds=0.0, cpu_seconds=0.0, tokens_timed=0, threads=torch.get_num_threads(),
+                device=str(lm.device))
+    def spent(chunk, seconds: float, cpu: float):           # the forward passes of `chunk` took `seconds` (`cpu` of CPU)
+        cost.update(seconds=cost["seconds"] + seconds, cpu_seconds=cost["cpu_seconds"] + cpu,
+                    tokens_timed=cost["tokens_timed"] + int(n_tok[chunk].sum()))
     with tqdm(total=len(ids), desc=desc, disable=not progress, leave=False) as bar:
         for c in range(0, len(ids), step):
             chunk = order[c:c + step]
@@ -257,20 +260,22 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
             if partial is not None and (hit := partial.get(name, ckey)) is not None and \
                     hit["acts"].shape == (len(chunk), lm.d_model):
                 out[chunk] = hit["acts"]
-                if (was := partial.meta(name) or {}).get("seconds") is not None: spent(chunk, was["seconds"])
+                if (was := partial.meta(name) or {}).get("cpu_seconds") is not None:
+                    spent(chunk, was["seconds"], was["cpu_seconds"])
                 bar.update(len(chunk))
                 continue
-            t = time.time()
+            t, c0 = time.time(), time.process_time()
             for s in range(c, c + len(chunk), batch_size):
                 rows = order[s:min(s + batch_size, c + len(chunk))]
                 h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
                 out[rows] = h[torch.arange(len(rows)), lens - 1].cpu().numpy()
                 bar.update(len(rows))
-            dt = time.time() - t
-            spent(chunk, dt)
-            if partial is not None: partial.put(name, ckey, {"acts": out[chunk]}, seconds=round(dt, 3))
+            dt, dc = time.time() - t, time.process_time() - c0
+            spent(chunk, dt, dc)
+            if partial is not None: partial.put(name, ckey, {"acts": out[chunk]}, seconds=round(dt, 3),
+                                               cpu_seconds=round(dc, 3))
     check_finite(out, f"activations of {lm.name} at layer {layer}")
-    if record is not None: record.update(cost, seconds=round(cost["seconds"], 3))
+    if record is not None: record.update(cost, seconds=round(cost["seconds"], 3), cpu_seconds=round(cost["cpu_seconds"], 3))
     return out
 
 # %% ../nbs/02_activations.ipynb #c018
@@ -323,11 +328,11 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
 def extraction_record(ref: ModelRef | str, layer: int, dataset: str, ood: bool = False,
                       cache_dir: Path | None = None) -> dict | None:
     """What the cached extraction of `dataset` (its OOD set if `ood`) at block `layer` cost, from its sidecar:
-    `n_prompts`, `tokens`, `seconds`, `tokens_timed`, `threads`, `device`, `created`; None when it is not cached.
+    `n_prompts`, `tokens`, `seconds`, `cpu_seconds`, `tokens_timed`, `threads`, `device`, `created`; None when it is not cached.
     Entries written before these were recorded have only `n_prompts` and `created`."""
     ref = ModelRef(ref) if isinstance(ref, str) else ref
     cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
     meta = cache.meta(dataset + ("__ood" if ood else ""))
     if meta is None: return None
     rec = dict(n_prompts=meta["key"].get("n_prompts"), created=meta.get("created"))
-    return dict(rec, **{k: meta.get(k) for k in ("tokens", "seconds", "tokens_timed", "threads", "device")})
+    return dict(rec, **{k: meta.get(k) for k in ("tokens", "seconds", "cpu_seconds", "tokens_timed", "threads", "device")})

@@ -206,14 +206,16 @@ class ArrayCache:
         """Cached arrays for (`name`, `key`), computing and storing them when missing, stale, damaged or `force`d.
         Computing holds the entry's lock: a process that finds it held waits and then reads the result (or, with
         `wait=False`, raises `CacheBusy`). `then()` runs after a computed entry is stored, still under the lock.
-        A hit takes no lock, so a read-only cache serves hits. The sidecar records the compute's wall `seconds`
-        and whatever `record()` (called after `compute`) returns, which may replace them."""
+        A hit takes no lock, so a read-only cache serves hits. The sidecar records the compute's wall `seconds`, this
+        process's `cpu_seconds` (all its threads) and whatever `record()` (called after `compute`) returns, which may
+        replace them."""
         if not force and (hit := self.get(name, key)) is not None: return hit
         with self.lock(name, wait) as waited:
             if waited and not force and (hit := self.get(name, key)) is not None: return hit  # computed while we waited
-            t = time.time()
+            t, c = time.time(), time.process_time()
             arrays = compute()
-            self.put(name, key, arrays, **dict(dict(seconds=round(time.time() - t, 3)), **(record() if record else {})))
+            cost = dict(seconds=round(time.time() - t, 3), cpu_seconds=round(time.process_time() - c, 3))
+            self.put(name, key, arrays, **dict(cost, **(record() if record else {})))
             COMPUTED.append((str(self.root), name))      # what a sweep counts as computed (not cached)
             if then is not None: then()
         return arrays

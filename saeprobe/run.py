@@ -270,12 +270,12 @@ def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, forc
     The file keeps what the computation cost (`task_record`)."""
     p = task_path(cfg, method, dataset)
     if not force and read_unit(p, p.stem) is not None: return "cached", 0.0
-    t = time.time()
+    t, c = time.time(), time.process_time()
     # one BLAS/OpenMP thread per worker: with one worker per core, default thread pools oversubscribe the cores and
     # sklearn's lbfgs fits crawl (bench/worker_threads.py). XGBoost (own threads) gets the worker's share of the cores.
     with probe_threads(): df = probe_rows(cfg, dataset, method, n_threads)
     seconds = round(time.time() - t, 2)
-    df.attrs["task"] = dict(seconds=seconds, threads=PROBE_THREADS, xgboost_threads=int(n_threads), host=platform.node(),
+    df.attrs["task"] = dict(seconds=seconds, cpu_seconds=round(time.process_time() - c, 2), threads=PROBE_THREADS, xgboost_threads=int(n_threads), host=platform.node(),
                             utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))   # `task_record` reads it
     atomic_write(p, lambda tmp: df.to_parquet(tmp, index=False))
     return "computed", seconds

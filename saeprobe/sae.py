@@ -192,10 +192,11 @@ def sae_latents(sae_ref: str | SAERef, X: np.ndarray, name: str, sae=None, cache
 
 # %% ../nbs/03_sae.ipynb #c013r
 def latents_record(sae_ref: str | SAERef, name: str, cache_dir: Path | None = None) -> dict | None:
-    "What encoding `name` (a dataset, `__ood` for its OOD set) with the SAE cost: its latent cache's `seconds`, or None."
+    "What encoding `name` (a dataset, `__ood` for its OOD set) with the SAE cost: its latent cache's `seconds` and `cpu_seconds`, or None."
     ref = SAERef(sae_ref) if isinstance(sae_ref, str) else sae_ref
     meta = ArrayCache(Path(cache_dir or default_cache_dir()) / "latents" / hash_json(ref.fingerprint())).meta(name)
-    return None if meta is None else dict(seconds=meta.get("seconds"), created=meta.get("created"))
+    return None if meta is None else dict(seconds=meta.get("seconds"), cpu_seconds=meta.get("cpu_seconds"),
+                                            created=meta.get("created"))
 
 # %% ../nbs/03_sae.ipynb #c016
 RANKINGS = ("normalized", "raw")

@@ -419,8 +419,9 @@ class RayRunner:
 def stage_timings(cfgs: Sequence[RunConfig], tasks: list) -> pd.DataFrame:
     """What every stage of a sweep cost, as its caches recorded it when each entry was computed, by whichever run
     (a sweep run in parts is timed whole; a rerun that found everything cached still reports it): one row per
-    extraction (`stage` 'extract': `tokens`, `seconds`, `tokens_timed`, `threads`), per encoding ('encode') and per
-    probe task ('baselines' / 'sae_probes': `regime`, `method`, `seconds`, `threads`, `host`). `seconds` is NaN where
+    extraction (`stage` 'extract': `tokens`, `seconds`, `cpu_seconds`, `tokens_timed`, `threads`), per encoding
+    ('encode') and per probe task ('baselines' / 'sae_probes': `regime`, `method`, `seconds`, `cpu_seconds`, `threads`,
+    `host`). `seconds` is NaN where
     an entry predates these records or is not computed yet."""
     rows = []
     ext, enc = feature_groups(cfgs)
@@ -428,30 +429,35 @@ def stage_timings(cfgs: Sequence[RunConfig], tasks: list) -> pd.DataFrame:
         for d, ood in parts:
             r = extraction_record(cfg.model_ref, cfg.layer, d, ood, cfg.cache_path) or {}
             rows.append(dict(stage="extract", model=model_name(cfg.model), layer=cfg.layer, dataset=d + "__ood" * ood,
-                             **{k: r.get(k) for k in ("tokens", "tokens_timed", "seconds", "threads")}))
+                             **{k: r.get(k) for k in ("tokens", "tokens_timed", "seconds", "cpu_seconds", "threads")}))
     for cfg, parts in enc:
         for d, ood in parts:
             r = latents_record(cfg.sae, d + "__ood" * ood, cfg.cache_path) or {}
             rows.append(dict(stage="encode", model=model_name(cfg.model), layer=cfg.layer, sae=cfg.sae_name,
-                             dataset=d + "__ood" * ood, seconds=r.get("seconds")))
+                             dataset=d + "__ood" * ood, seconds=r.get("seconds"),
+                             cpu_seconds=r.get("cpu_seconds")))
     for cfg, d, m in tasks:
         r = task_record(cfg, m, d) or {}
         rows.append(dict(stage=task_kind(m), model=model_name(cfg.model), layer=cfg.layer,
                          sae=cfg.sae_name if m == "sae" else None, regime=cfg.regime, method=m, dataset=d,
-                         **{k: r.get(k) for k in ("seconds", "threads", "host")}))
+                         **{k: r.get(k) for k in ("seconds", "cpu_seconds", "threads", "host")}))
     cols = ["stage", "model", "layer", "sae", "regime", "method", "dataset", "tokens", "tokens_timed", "seconds",
-            "threads", "host"]
-    return pd.DataFrame(rows, columns=cols).astype({"seconds": float, "tokens": float, "tokens_timed": float})
+            "cpu_seconds", "threads", "host"]
+    return pd.DataFrame(rows, columns=cols).astype({c: float for c in ("seconds", "cpu_seconds", "tokens", "tokens_timed")})
 
 def timing_summary(t: pd.DataFrame) -> dict:
-    """`stage_timings` summed: per stage (and per regime for the probes) the seconds recorded, how many entries they
-    cover of how many, and for the extraction the tokens and tokens/s of the timed entries."""
+    """`stage_timings` summed: per stage (and per regime and method for the probes) the wall and CPU seconds
+    recorded, how many entries they cover of how many, and for the extraction the tokens and the tokens per wall and
+    per CPU second of the timed entries."""
     def part(g: pd.DataFrame) -> dict:
         timed = g.seconds.notna()
-        out = dict(seconds=round(float(g.seconds.sum()), 1), timed=int(timed.sum()), entries=len(g))
+        out = dict(seconds=round(float(g.seconds.sum()), 1), cpu_seconds=round(float(g.cpu_seconds.sum()), 1),
+                   timed=int(timed.sum()), entries=len(g))
         if g.tokens.notna().any():
-            out.update(tokens=int(g.tokens.sum()), tokens_per_s=round(float(g.tokens_timed.sum() / g.seconds.sum()), 1)
-                       if g.seconds.sum() > 0 else None)
+            rate = lambda t, s: round(float(t.sum() / s.sum()), 1) if s.sum() > 0 else None
+            c = g[g.cpu_seconds.notna()]
+            out.update(tokens=int(g.tokens.sum()), tokens_per_s=rate(g.tokens_timed[timed], g.seconds[timed]),
+                       tokens_per_cpu_s=rate(c.tokens_timed, c.cpu_seconds))
         return out
     s = {stage: part(g) for stage, g in t.groupby("stage", sort=False)}
     probes = t[t.stage.isin(["baselines", "sae_probes"])]
