@@ -264,10 +264,9 @@ def _mean_ci(x: np.ndarray) -> tuple[float, float]:
 def main_table(df: pd.DataFrame, sae: str | None = None, k: int = 128, tie: str = "baseline_first",
                sae_ks: Sequence[int] | None = (16, 128)) -> pd.DataFrame:
     """The main results per (model, regime): `quantity` (the keys of `MAIN_QUANTITIES`, the SAE probe as `sae_k`; the
-    paired difference of the two quivers per dataset as `quiver_delta`),
-    the `probe` behind it (which baseline is best), `value` = mean over datasets of `dataset_table`'s column, `ci95`
-    (half-width: 1.96 standard errors over datasets) and `n` datasets. `sae`: the SAE whose probes count (None: the
-    only one in `df`)."""
+    paired difference of the two quivers per dataset as `quiver_delta`), the `probe` behind it (which baseline is
+    best), `value` = mean over datasets of `dataset_table`'s column, `ci95` (half-width: 1.96 standard errors over
+    datasets) and `n` datasets. `sae`: the SAE whose probes count (None: the only one in `df`)."""
     t = tidy(df)
     saes = sorted(t[t.is_sae].sae.dropna().unique())
     if sae is None and len(saes) > 1: raise SaeprobeError(f"the results hold {len(saes)} SAEs; pass sae= one of {saes[:6]}")

@@ -421,8 +421,7 @@ def stage_timings(cfgs: Sequence[RunConfig], tasks: list) -> pd.DataFrame:
     (a sweep run in parts is timed whole; a rerun that found everything cached still reports it): one row per
     extraction (`stage` 'extract': `tokens`, `seconds`, `cpu_seconds`, `tokens_timed`, `threads`), per encoding
     ('encode') and per probe task ('baselines' / 'sae_probes': `regime`, `method`, `seconds`, `cpu_seconds`, `threads`,
-    `host`). `seconds` is NaN where
-    an entry predates these records or is not computed yet."""
+    `host`). `seconds` is NaN where an entry predates these records or is not computed yet."""
     rows = []
     ext, enc = feature_groups(cfgs)
     for cfg, parts in ext:
