@@ -17,7 +17,7 @@ from .datasets import load_dataset
 __all__ = ['EMBEDDED_MODEL', 'EMBEDDED_MODEL_NAME', 'EMBEDDED_LAYER', 'EMBEDDED_SHAPE', 'CHUNK_BATCHES', 'LM', 'model_name',
            'embedded_checkpoint', 'resolve_revision', 'load_model', 'model_shape', 'decoder_layers', 'check_layer',
            'hook_name', 'build_tiny_model', 'tokenize', 'run_to_layer', 'extract_last_token', 'ModelRef',
-           'activation_key', 'get_activations', 'extraction_record']
+           'activation_key', 'activation_cache', 'get_activations', 'extraction_record']
 
 # %% ../nbs/02_activations.ipynb #c005
 EMBEDDED_MODEL = "embedded"
@@ -243,10 +243,10 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise SaeprobeError(f"batch_size must be a positive integer, got {batch_size!r}")
     ids = tokenize(lm.tokenizer, prompts, max_length)
-    order = np.argsort([len(x) for x in ids], kind="stable")
+    n_tok = np.array([len(x) for x in ids])
+    order = np.argsort(n_tok, kind="stable")
     out = np.empty((len(ids), lm.d_model), dtype=np.float32)
     step = batch_size * CHUNK_BATCHES
-    n_tok = np.array([len(x) for x in ids])
     cost = dict(tokens=int(n_tok.sum()), seconds=0.0, cpu_seconds=0.0, tokens_timed=0, threads=torch.get_num_threads(),
                 device=str(lm.device))
     def spent(chunk, seconds: float, cpu: float):           # the forward passes of `chunk` took `seconds` (`cpu` of CPU)
@@ -301,6 +301,10 @@ def activation_key(ref: ModelRef, layer: int, prompts: Sequence[str], max_length
                 prompts_sha256=hash_strings(prompts), n_prompts=len(prompts), torch=v["torch"],
                 transformers=v["transformers"], **({} if ref.device == "cpu" else dict(device=str(ref.device).split(":")[0])))
 
+def activation_cache(ref: ModelRef, layer: int, cache_dir: Path | None = None) -> ArrayCache:
+    "The cache folder of `ref`'s activations at block `layer`: one entry per dataset (`__ood` for its OOD set)."
+    return ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
+
 def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = False, batch_size: int = 32,
                     max_length: int = 1024, cache_dir: Path | None = None, force: bool = False,
                     progress: bool = True, wait: bool = True) -> np.ndarray:
@@ -308,7 +312,7 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
     While another process extracts the same entry this waits for its result (`wait=False`: raises `CacheBusy`)."""
     ref = ModelRef(ref) if isinstance(ref, str) else ref
     prompts = load_dataset(dataset, ood=ood).prompt.tolist()
-    cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
+    cache = activation_cache(ref, layer, cache_dir)
     key = activation_key(ref, layer, prompts, max_length)
     name = dataset + ("__ood" if ood else "")
     partial = ArrayCache(cache.root / ".partial" / name)   # chunks of an extraction still in progress
@@ -328,11 +332,10 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
 def extraction_record(ref: ModelRef | str, layer: int, dataset: str, ood: bool = False,
                       cache_dir: Path | None = None) -> dict | None:
     """What the cached extraction of `dataset` (its OOD set if `ood`) at block `layer` cost, from its sidecar:
-    `n_prompts`, `tokens`, `seconds`, `cpu_seconds`, `tokens_timed`, `threads`, `device`, `created`; None when it is not cached.
-    Entries written before these were recorded have only `n_prompts` and `created`."""
+    `n_prompts`, `tokens`, `seconds`, `cpu_seconds`, `tokens_timed`, `threads`, `device`, `created`; None when it is
+    not cached. Entries written before these were recorded have only `n_prompts` and `created`."""
     ref = ModelRef(ref) if isinstance(ref, str) else ref
-    cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "acts" / ref.name / f"layer{layer}")
-    meta = cache.meta(dataset + ("__ood" if ood else ""))
+    meta = activation_cache(ref, layer, cache_dir).meta(dataset + ("__ood" if ood else ""))
     if meta is None: return None
     rec = dict(n_prompts=meta["key"].get("n_prompts"), created=meta.get("created"))
     return dict(rec, **{k: meta.get(k) for k in ("tokens", "seconds", "cpu_seconds", "tokens_timed", "threads", "device")})

@@ -133,7 +133,7 @@ def published_main_table(root: Path | str | None = None, tie: str = "baseline_fi
     for m, g in pub.groupby("model", sort=True):
         sae = PAPER_SAE.get(m)
         g = g[(g.method != "sae") | g.sae.isna() | (g.sae == sae)] if sae else g[g.method != "sae"]
-        parts.append(main_table(g, sae=sae if sae in set(g.sae.dropna()) else None, tie=tie))
+        parts.append(main_table(g, tie=tie))                # at most one named SAE is left: main_table takes it
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/11_published.ipynb #c008

@@ -275,7 +275,8 @@ def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, forc
     # sklearn's lbfgs fits crawl (bench/worker_threads.py). XGBoost (own threads) gets the worker's share of the cores.
     with probe_threads(): df = probe_rows(cfg, dataset, method, n_threads)
     seconds = round(time.time() - t, 2)
-    df.attrs["task"] = dict(seconds=seconds, cpu_seconds=round(time.process_time() - c, 2), threads=PROBE_THREADS, xgboost_threads=int(n_threads), host=platform.node(),
+    df.attrs["task"] = dict(seconds=seconds, cpu_seconds=round(time.process_time() - c, 2), threads=PROBE_THREADS,
+                            xgboost_threads=int(n_threads), host=platform.node(),
                             utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))   # `task_record` reads it
     atomic_write(p, lambda tmp: df.to_parquet(tmp, index=False))
     return "computed", seconds
@@ -296,7 +297,8 @@ def probe_threads(n: int = PROBE_THREADS):
 # %% ../nbs/06_run.ipynb #c009s1r
 def task_record(cfg: RunConfig, method: str, dataset: str) -> dict | None:
     """What computing the probe task (`method`, `dataset`) of `cfg` cost, kept in its file's metadata: `seconds` (wall),
-    `threads`, `xgboost_threads`, `host`, `utc`; None when the task is not done or its file predates these records."""
+    `cpu_seconds`, `threads`, `xgboost_threads`, `host`, `utc`; None when the task is not done or its file predates
+    these records."""
     import pyarrow.parquet as pq
     p = task_path(cfg, method, dataset)
     try: attrs = (pq.read_schema(p).metadata or {}).get(b"PANDAS_ATTRS")

@@ -15,7 +15,7 @@ from .activations import hook_name
 
 # %% auto #0
 __all__ = ['EMBEDDED_SAE', 'RANKINGS', 'embedded_sae_dir', 'SAERef', 'load_sae', 'check_sae', 'sae_config', 'standin_converter',
-           'encode_sparse', 'sae_latents', 'latents_record', 'latent_scores', 'rank_latents']
+           'encode_sparse', 'latent_cache', 'sae_latents', 'latents_record', 'latent_scores', 'rank_latents']
 
 # %% ../nbs/03_sae.ipynb #c005
 EMBEDDED_SAE = "embedded"
@@ -174,6 +174,10 @@ def encode_sparse(sae, X: np.ndarray, batch_size: int = 256) -> sp.csr_matrix:
     check_finite(Z, "SAE latents")
     return Z.astype(np.float32)
 
+def latent_cache(fingerprint: dict, cache_dir: Path | None = None) -> ArrayCache:
+    "The cache folder of the latents of the SAE of `fingerprint` (`SAERef.fingerprint`): one entry per dataset."
+    return ArrayCache(Path(cache_dir or default_cache_dir()) / "latents" / hash_json(fingerprint))
+
 def sae_latents(sae_ref: str | SAERef, X: np.ndarray, name: str, sae=None, cache_dir: Path | None = None,
                 batch_size: int = 256, force: bool = False, device: str = "cpu") -> sp.csr_matrix:
     "Cached sparse SAE latents of activations `X`, stored as `name` in the latent cache of this SAE."
@@ -181,7 +185,7 @@ def sae_latents(sae_ref: str | SAERef, X: np.ndarray, name: str, sae=None, cache
     fp = ref.fingerprint()
     key = dict(kind="sae_latents", acts_sha256=hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest(),
                acts_shape=list(X.shape), sae=fp)
-    cache = ArrayCache(Path(cache_dir or default_cache_dir()) / "latents" / hash_json(fp))
+    cache = latent_cache(fp, cache_dir)
     def compute():
         s = sae if sae is not None else load_sae(ref, device=device)
         Z = encode_sparse(s, X, batch_size)
@@ -192,9 +196,10 @@ def sae_latents(sae_ref: str | SAERef, X: np.ndarray, name: str, sae=None, cache
 
 # %% ../nbs/03_sae.ipynb #c013r
 def latents_record(sae_ref: str | SAERef, name: str, cache_dir: Path | None = None) -> dict | None:
-    "What encoding `name` (a dataset, `__ood` for its OOD set) with the SAE cost: its latent cache's `seconds` and `cpu_seconds`, or None."
+    """What encoding `name` (a dataset, `__ood` for its OOD set) with the SAE cost: its latent cache's `seconds` and
+    `cpu_seconds`, or None."""
     ref = SAERef(sae_ref) if isinstance(sae_ref, str) else sae_ref
-    meta = ArrayCache(Path(cache_dir or default_cache_dir()) / "latents" / hash_json(ref.fingerprint())).meta(name)
+    meta = latent_cache(ref.fingerprint(), cache_dir).meta(name)
     return None if meta is None else dict(seconds=meta.get("seconds"), cpu_seconds=meta.get("cpu_seconds"),
                                             created=meta.get("created"))
 
