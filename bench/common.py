@@ -41,3 +41,22 @@ def paper_sae(Z, y, tr, te, ks, y_train=None) -> list:
     order = rank_latents(Z[tr], ytr, "normalized")
     return [ut.find_best_reg(Z[tr][:, order[:k]].toarray(), ytr, Z[te][:, order[:k]].toarray(), y[te], penalty="l1", seed=42)
             for k in ks]
+
+def block_flops(cfg, T: float) -> float:
+    "FLOPs of one decoder block for one token of a T-token prompt: the projections, the MLP and the attention scores."
+    d, ff = cfg.hidden_size, cfg.intermediate_size
+    H, KV = cfg.num_attention_heads, cfg.num_key_value_heads
+    hd = getattr(cfg, "head_dim", None) or d // H
+    proj = 2 * d * (H * hd + 2 * KV * hd) + 2 * H * hd * d        # q, k, v, o
+    mlp = 2 * 3 * d * ff                                          # gate, up, down
+    attn = 2 * 2 * H * hd * (T + 1) / 2                           # scores and values over the causal prefix, on average
+    return proj + mlp + attn
+
+def gemm_gflops(d: int, ff: int, seconds: float = 2.0) -> float:
+    "torch's fp32 matrix product at a decoder block's shape (1,024 rows × d by d × ff), GFLOP/s on torch's threads now."
+    import time, torch
+    A, B = torch.randn(1024, d), torch.randn(d, ff)
+    for _ in range(3): A @ B
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds: A @ B; n += 1
+    return 2 * 1024 * d * ff * n / (time.perf_counter() - t0) / 1e9

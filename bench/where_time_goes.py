@@ -9,17 +9,7 @@ and the attention scores, from the model's config): the achieved GFLOP/s and the
     python bench/where_time_goes.py [--threads 1 2] [--dataset 87_glue_cola] [--prompts 256]
 """
 import argparse, os, sys, time
-
-
-def block_flops(cfg, T: int) -> float:
-    "FLOPs of one decoder block for one token of a T-token prompt: the projections, the MLP and the attention scores."
-    d, ff = cfg.hidden_size, cfg.intermediate_size
-    H, KV = cfg.num_attention_heads, cfg.num_key_value_heads
-    hd = getattr(cfg, "head_dim", None) or d // H
-    proj = 2 * d * (H * hd + 2 * KV * hd) + 2 * H * hd * d        # q, k, v, o
-    mlp = 2 * 3 * d * ff                                          # gate, up, down
-    attn = 2 * 2 * H * hd * (T + 1) / 2                           # scores and values over the causal prefix, on average
-    return proj + mlp + attn
+from common import block_flops, gemm_gflops
 
 
 def main(argv=None):
@@ -43,11 +33,7 @@ def main(argv=None):
     print("threads  gemm_GFLOPs  prompts/s  tokens/s  extract_GFLOPs  share_of_gemm")
     for t in a.threads:
         torch.set_num_threads(t)
-        A = torch.randn(1024, d); B = torch.randn(d, ff)
-        for _ in range(3): A @ B
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < 2.0: A @ B; n += 1
-        gemm = 2 * 1024 * d * ff * n / (time.perf_counter() - t0) / 1e9
+        gemm = gemm_gflops(d, ff)
         extract_last_token(lm, prompts[:32], a.layer, progress=False)        # warm
         t0 = time.perf_counter(); extract_last_token(lm, prompts, a.layer, progress=False); s = time.perf_counter() - t0
         ach = flops / s / 1e9
