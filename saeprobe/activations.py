@@ -7,9 +7,9 @@ from __future__ import annotations
 import functools, json, os, re, shutil, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 import numpy as np
-from .core import (ArrayCache, SaeprobeError, atomic_write_json, default_cache_dir,
+from .core import (ArrayCache, CacheBusy, SaeprobeError, atomic_write_json, default_cache_dir, hash_json,
                            hash_strings, check_finite, package_versions, log)
 from .datasets import load_dataset
 
@@ -229,19 +229,25 @@ CHUNK_BATCHES = 8  # batches per checkpointed chunk of a dataset's extraction
 # %% ../nbs/02_activations.ipynb #c014x3
 def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: int = 32, max_length: int = 1024,
                        progress: bool = True, desc: str = "extract", partial: ArrayCache | None = None,
-                       partial_key: dict | None = None, record: dict | None = None) -> np.ndarray:
+                       partial_key: dict | None = None, record: dict | None = None,
+                       helper: Callable[[], bool] | None = None) -> np.ndarray | None:
     """Residual stream after block `layer` at each prompt's last token: float32 [len(prompts), d_model].
     With `partial` (an `ArrayCache`), every `CHUNK_BATCHES` batches are stored there under `partial_key` plus
-    the chunk's rows and batch size, and chunks already stored are read back instead of recomputed.
+    the chunk's rows and batch size, and chunks already stored are read back instead of recomputed. Each chunk is
+    computed under its own lock: one that another process holds is left to the end, then read once it is stored.
+    `helper` (a callable saying whether the entry is finished; needs `partial`): compute, from the last chunk back, only
+    the chunks no process has stored or holds, store them and return None — how a process that waits for another's
+    entry shares its work (`get_activations`).
     `record` (a dict) receives what the extraction cost: `tokens` (after truncation), `seconds` and `cpu_seconds` (wall
-    and this process's CPU time of the forward passes, chunks done by an earlier, interrupted run included as they
-    recorded them; CPU time leaves out a paused or crowded-out process's wait), `tokens_timed` (the tokens those
-    seconds cover: fewer when a resumed chunk has no record), `threads` and `device`."""
+    and CPU time of the forward passes, chunks stored by an interrupted run or a helper included as they recorded
+    them; CPU time leaves out a paused or crowded-out process's wait), `tokens_timed` (the tokens those seconds cover:
+    fewer when a stored chunk has no record), `threads` and `device`."""
     import torch
     from saeprobe.core import progress as tqdm
     check_layer(lm, layer)
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise SaeprobeError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if helper is not None and partial is None: raise SaeprobeError("a helper extraction needs the `partial` cache")
     ids = tokenize(lm.tokenizer, prompts, max_length)
     n_tok = np.array([len(x) for x in ids])
     order = np.argsort(n_tok, kind="stable")
@@ -249,31 +255,47 @@ def extract_last_token(lm: LM, prompts: Sequence[str], layer: int, batch_size: i
     step = batch_size * CHUNK_BATCHES
     cost = dict(tokens=int(n_tok.sum()), seconds=0.0, cpu_seconds=0.0, tokens_timed=0, threads=torch.get_num_threads(),
                 device=str(lm.device))
-    def spent(chunk, seconds: float, cpu: float):           # the forward passes of `chunk` took `seconds` (`cpu` of CPU)
+    def chunk(c: int) -> tuple:                              # rows, name and key of the chunk starting at `c`
+        rows = order[c:c + step]
+        return rows, f"rows{c:07d}", dict(partial_key or {}, rows_sha256=hash_strings(map(str, rows)),
+                                          batch_size=int(batch_size))
+    def spent(rows, seconds: float, cpu: float):             # the forward passes of `rows` took `seconds` (`cpu` of CPU)
         cost.update(seconds=cost["seconds"] + seconds, cpu_seconds=cost["cpu_seconds"] + cpu,
-                    tokens_timed=cost["tokens_timed"] + int(n_tok[chunk].sum()))
+                    tokens_timed=cost["tokens_timed"] + int(n_tok[rows].sum()))
+    def stored(rows, name: str, ckey: dict) -> bool:         # read back a chunk stored by any process
+        if partial is None or (hit := partial.get(name, ckey)) is None or hit["acts"].shape != (len(rows), lm.d_model):
+            return False
+        out[rows] = hit["acts"]
+        if (was := partial.meta(name) or {}).get("cpu_seconds") is not None:
+            spent(rows, was["seconds"], was["cpu_seconds"])
+        bar.update(len(rows))
+        return True
+    def compute(rows, name: str, ckey: dict):
+        t, c0 = time.time(), time.process_time()
+        for s in range(0, len(rows), batch_size):
+            b = rows[s:s + batch_size]
+            h, lens = run_to_layer(lm, [ids[i] for i in b], layer)
+            out[b] = h[torch.arange(len(b)), lens - 1].cpu().numpy()
+            bar.update(len(b))
+        dt, dc = time.time() - t, time.process_time() - c0
+        spent(rows, dt, dc)
+        if partial is not None: partial.put(name, ckey, {"acts": out[rows]}, seconds=round(dt, 3), cpu_seconds=round(dc, 3))
+    starts, later = list(range(0, len(ids), step)), []
     with tqdm(total=len(ids), desc=desc, disable=not progress, leave=False) as bar:
-        for c in range(0, len(ids), step):
-            chunk = order[c:c + step]
-            name, ckey = f"rows{c:07d}", dict(partial_key or {}, rows_sha256=hash_strings(map(str, chunk)),
-                                              batch_size=int(batch_size))
-            if partial is not None and (hit := partial.get(name, ckey)) is not None and \
-                    hit["acts"].shape == (len(chunk), lm.d_model):
-                out[chunk] = hit["acts"]
-                if (was := partial.meta(name) or {}).get("cpu_seconds") is not None:
-                    spent(chunk, was["seconds"], was["cpu_seconds"])
-                bar.update(len(chunk))
-                continue
-            t, c0 = time.time(), time.process_time()
-            for s in range(c, c + len(chunk), batch_size):
-                rows = order[s:min(s + batch_size, c + len(chunk))]
-                h, lens = run_to_layer(lm, [ids[i] for i in rows], layer)
-                out[rows] = h[torch.arange(len(rows)), lens - 1].cpu().numpy()
-                bar.update(len(rows))
-            dt, dc = time.time() - t, time.process_time() - c0
-            spent(chunk, dt, dc)
-            if partial is not None: partial.put(name, ckey, {"acts": out[chunk]}, seconds=round(dt, 3),
-                                               cpu_seconds=round(dc, 3))
+        for c in (starts[::-1] if helper else starts):
+            if helper is not None and helper(): return None  # the entry is finished: nothing left to share
+            rows, name, ckey = chunk(c)
+            if stored(rows, name, ckey): continue
+            if partial is None: compute(rows, name, ckey); continue
+            try:
+                with partial.lock(name, wait=False):
+                    if not stored(rows, name, ckey) and not (helper is not None and helper()): compute(rows, name, ckey)
+            except CacheBusy: later.append(c)               # another process computes it: read it at the end
+        if helper is not None: return None
+        for c in later:
+            rows, name, ckey = chunk(c)
+            with partial.lock(name, wait=True):
+                if not stored(rows, name, ckey): compute(rows, name, ckey)   # its holder stopped before storing it
     check_finite(out, f"activations of {lm.name} at layer {layer}")
     if record is not None: record.update(cost, seconds=round(cost["seconds"], 3), cpu_seconds=round(cost["cpu_seconds"], 3))
     return out
@@ -309,7 +331,8 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
                     max_length: int = 1024, cache_dir: Path | None = None, force: bool = False,
                     progress: bool = True, wait: bool = True) -> np.ndarray:
     """Cached last-token activations [N, d_model] of `dataset` (its OOD set if `ood`) at block `layer`.
-    While another process extracts the same entry this waits for its result (`wait=False`: raises `CacheBusy`)."""
+    While another process extracts the same entry this computes the chunks that process has not reached (from the
+    longest prompts down, each under its own lock) and then waits for its result (`wait=False`: raises `CacheBusy`)."""
     ref = ModelRef(ref) if isinstance(ref, str) else ref
     prompts = load_dataset(dataset, ood=ood).prompt.tolist()
     cache = activation_cache(ref, layer, cache_dir)
@@ -323,8 +346,17 @@ def get_activations(ref: ModelRef | str, layer: int, dataset: str, ood: bool = F
         check_layer(lm, layer)
         return {"acts": extract_last_token(lm, prompts, layer, batch_size, max_length, progress, desc=dataset,
                                            partial=partial, partial_key=key, record=cost)}
-    acts = cache.get_or_compute(name, key, compute, force=force, wait=wait, record=lambda: cost,
-                                then=lambda: shutil.rmtree(partial.root, ignore_errors=True))["acts"]
+    def get(wait: bool) -> np.ndarray:
+        return cache.get_or_compute(name, key, compute, force=force, wait=wait, record=lambda: cost,
+                                    then=lambda: shutil.rmtree(partial.root, ignore_errors=True))["acts"]
+    try: acts = get(wait=False)
+    except CacheBusy:                                       # another process computes it: share its chunks, then wait
+        if not wait: raise
+        done = lambda: (m := cache.meta(name)) is not None and m.get("key_hash") == hash_json(key)
+        extract_last_token(ref.load(), prompts, layer, batch_size, max_length, progress, desc=f"{dataset} (sharing)",
+                           partial=partial, partial_key=key, helper=done)
+        if done(): shutil.rmtree(partial.root, ignore_errors=True)   # a chunk lock taken as it finished left a folder
+        acts = get(wait=True)
     check_finite(acts, f"cached activations of {dataset}")
     return acts
 
