@@ -16,9 +16,10 @@ from common import block_flops, gemm_gflops
 
 
 def recorded(out: Path):
-    "Every regime's (and the family sweep's) timings.csv, one row per cache entry (an extraction shared by regimes once)."
+    """Every regime's (and the family sweep's) timings.csv, one row per cache entry (an extraction shared by regimes
+    once; a task the family sweep shares with the normal regime counted in the regime, its folder read first)."""
     import pandas as pd
-    files = sorted(out.glob("*/timings.csv"))
+    files = sorted(out.glob("*/timings.csv"), key=lambda f: (f.parent.name == "family", f.parent.name))
     if not files: sys.exit(f"no */timings.csv under {out}: give the --out folder of `saeprobe reproduce` "
                            "(bench/full_run.sh's OUT)")
     cols = ["stage", "sae", "regime", "method", "dataset", "tokens", "tokens_timed", "seconds", "cpu_seconds"]
@@ -26,8 +27,9 @@ def recorded(out: Path):
     return t.drop_duplicates(["stage", "sae", "regime", "method", "dataset"]).reset_index(drop=True)
 
 
-def extraction_flops(datasets, layer: int) -> dict:
-    "{dataset: (tokens, FLOPs through block `layer`)} from the token lengths of its prompts ('__ood': its OOD set)."
+def extraction_flops(datasets, layer: int) -> tuple[dict, object]:
+    """({dataset: (tokens, FLOPs through block `layer`)} from the token lengths of its prompts ('__ood': its OOD set),
+    the model's config)."""
     import numpy as np
     from saeprobe.activations import load_model, tokenize
     from saeprobe.datasets import load_dataset
@@ -55,7 +57,7 @@ def main(argv=None):
                          "67 without TF32; an assumption, not a measurement)")
     ap.add_argument("--threads", type=int, default=1, help="threads per extraction process in the run (for the limit)")
     a = ap.parse_args(argv)
-    import numpy as np, torch
+    import torch
     torch.set_num_threads(a.threads)
     t = recorded(a.out)
     print(f"# full_run_time: {a.out} ({len(t)} cache entries in {t.part.nunique()} parts); {os.cpu_count()} CPUs here")
@@ -92,11 +94,10 @@ def main(argv=None):
     # the encodings and the probes
     enc = t[t.stage == "encode"]
     pr = t[t.stage.isin(["baselines", "sae_probes"])]
-    main_sae = pr.part != "family"
     print(f"\n## SAE encodings: {len(enc)} entries, {enc.seconds.sum():.0f} s wall, {enc.cpu_seconds.sum():.0f} s CPU")
     print("\n## Probes, per regime (one thread a task)\n")
     print("| regime | tasks | timed | wall | CPU | longest task | XGBoost | SAE probes |\n|---|---|---|---|---|---|---|---|")
-    for (part, regime), g in pr.groupby([pr.part.where(main_sae, "family"), "regime"], sort=False):
+    for (part, regime), g in pr.groupby(["part", "regime"], sort=False):
         cpu = g.cpu_seconds.sum()
         sh = lambda m: f"{g.cpu_seconds[g.method == m].sum() / cpu:.0%}" if cpu else "—"
         name = regime + (" (family SAEs)" if part == "family" else "")
