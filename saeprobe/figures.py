@@ -59,7 +59,7 @@ def fig1_headline(df: pd.DataFrame, model: str, sae_probe: dict | None = None):
         ax.set_ylim(0.5, 1.0)
         h, l = ax.get_legend_handles_labels()
         u = dict(zip(l, h))
-        ax.set_ylabel("test AUC")
+        ax.set_ylabel("mean test AUC\n(bars: 95% CI over datasets)")
         ax.set_title(f"{model}: logistic regression vs SAE probe")
         ax.legend(u.values(), u.keys(), loc="upper right")
     return fig
@@ -74,12 +74,15 @@ def fig4_normal(df: pd.DataFrame, model: str, tie: str = "baseline_first"):
     s = normal_delta(d, tie)
     with paper_style():
         fig, ax = plt.subplots(figsize=(FIG_W1, FIG_W1))
-        ax.scatter(p.test_base, p.test_sae, s=6, c=np.where(p.sae_picked, COLORS["sae"], "grey"))
+        pick = p.sae_picked.to_numpy(bool)
+        ax.scatter(p.test_base[~pick], p.test_sae[~pick], s=6, c="grey", label="a baseline picked")
+        ax.scatter(p.test_base[pick], p.test_sae[pick], s=6, c=COLORS["sae"], label="an SAE probe picked")
         lo = float(min(p.test_base.min(), p.test_sae.min())) - 0.02
-        ax.plot([lo, 1], [lo, 1], "k--", lw=0.6)
+        ax.plot([lo, 1], [lo, 1], "k--", lw=0.6, label="y = x")
         ax.set_xlabel("test AUC, baseline quiver")
         ax.set_ylabel("test AUC, quiver with SAEs")
-        ax.set_title(f"{model}: Mean Δ: {s['mean_delta']:+.3f} ± {s['se']:.3f}; SAE picked on {100 * s['sae_share']:.0f}%")
+        ax.set_title(f"{model}: mean Δ {s['mean_delta']:+.3f} ± {s['se']:.3f} (s.e.); SAE picked on {100 * s['sae_share']:.0f}%")
+        ax.legend(loc="upper left", title="one dot per dataset")
     return fig
 
 # %% ../nbs/12_figures.ipynb #c004x4
@@ -112,13 +115,16 @@ def fig6_delta(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise_
                 if not g.is_sae.any(): ax.set_title(f"{REGIME_LABEL[r]}: no SAE rows"); continue
                 dd = regime_delta(g, tie)
                 ax.set_title(f"{REGIME_LABEL[r]}:\nquiver with SAEs − baseline quiver")
-            ax.plot(dd.regime_value, dd.delta, color=COLORS["sae"], marker="o")
-            ax.fill_between(dd.regime_value, dd.delta - dd.ci95, dd.delta + dd.ci95, color="grey", alpha=0.3, lw=0)
+            ax.plot(dd.regime_value, dd.delta, color=COLORS["sae"], marker="o", label="Δ of the means over datasets")
+            ax.fill_between(dd.regime_value, dd.delta - dd.ci95, dd.delta + dd.ci95, color="grey", alpha=0.3, lw=0,
+                            label="95% band: ±1.96·√(se₁² + se₂²)")
             ax.axhline(0, color="k", lw=0.5)
             if r == "scarcity": ax.set_xscale("log", base=2)
             ax.set_xlabel(XLABEL[r])
             ax.set_ylabel("Δ test AUC")
-        fig.tight_layout()
+        h, l = next((a.get_legend_handles_labels() for a in axes if a.get_legend_handles_labels()[0]), ([], []))
+        if h: fig.legend(h, l, loc="lower center", ncol=2)
+        fig.tight_layout(rect=(0, 0.2 / fig.get_figheight() if h else 0, 1, 1))
     return fig
 
 # %% ../nbs/12_figures.ipynb #c004x6
@@ -164,12 +170,14 @@ def fig7_ood(df: pd.DataFrame, model: str, sae_probe: str | None = None):
             if v.empty: continue
             vals = [v.get(n, np.nan) for n in names]
             m, ci = mean_ci(v.to_numpy())
-            ax.bar(x + (j - 0.5) * 0.38, vals + [m], 0.36, yerr=[0] * len(names) + [ci], color=col, label=lab, capsize=1.5)
+            ax.bar(x[:-1] + (j - 0.5) * 0.38, vals, 0.36, color=col, label=lab)
+            ax.bar(x[-1] + (j - 0.5) * 0.38, m, 0.36, yerr=ci, color=col, capsize=1.5)
         ax.set_xticks(x, names + ["mean"], rotation=30, ha="right")
-        ax.set_ylim(0.3, 1.0)
-        ax.set_ylabel("OOD test AUC")
+        ax.set_ylim(0.3, 1.12)
+        ax.set_yticks([0.4, 0.6, 0.8, 1.0])
+        ax.set_ylabel("OOD test AUC\n(mean: 95% CI over datasets)")
         ax.set_title(f"{model}: covariate shift")
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper center", ncol=2)
     return fig
 
 # %% ../nbs/12_figures.ipynb #c004x8
@@ -186,7 +194,7 @@ def fig13_layers(layers: pd.DataFrame, model: str):
             ax.errorbar(range(len(order)), [s[0] for s in st], yerr=[s[1] for s in st], color=COLORS[m], label=m, marker="o", capsize=1.5)
         ax.set_xticks(range(len(order)), [str(l) for l in order])
         ax.set_xlabel("layer")
-        ax.set_ylabel("mean test AUC")
+        ax.set_ylabel("mean test AUC (± 95% CI\nover datasets)")
         ax.set_title(f"{model}: baselines by layer")
         ax.legend(loc="lower right")
     return fig
@@ -242,10 +250,11 @@ def fig17_picks(df: pd.DataFrame, model: str, tie: str = "baseline_first", noise
 def fig_per_dataset_k(df: pd.DataFrame, model: str, max_panels: int = 120):
     "Appendix: test AUC against k per dataset (normal setting), logreg as a dashed line."
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
     d = df[(df.model == model) & (df.regime == "normal")]
     sp = d[d.is_sae]
     if sp.k.nunique() < 2: raise SaeprobeError(f"{model}: fewer than two k values in the normal setting")
-    names = sorted(sp.dataset.unique())[:max_panels]
+    names = sorted(sp.dataset.unique(), key=lambda n: (int(n.split("_")[0]) if n.split("_")[0].isdigit() else 10**9, n))[:max_panels]
     cols = 6
     rows = int(np.ceil(len(names) / cols))
     with paper_style():
@@ -259,7 +268,13 @@ def fig_per_dataset_k(df: pd.DataFrame, model: str, max_panels: int = 120):
             ax.set_xscale("log", base=2)
             ax.set_title(n, fontsize=4)
         for ax in list(axes.flat)[len(names):]: ax.axis("off")
-        fig.tight_layout()
+        fig.supxlabel("k (number of SAE latents)", fontsize=6)
+        fig.supylabel("test AUC", fontsize=6)
+        fig.suptitle(f"{model}: test AUC against k per dataset (normal setting)", fontsize=7)
+        fig.legend(handles=[Line2D([], [], color=COLORS["sae"], lw=0.7, label="SAE probe"),
+                            Line2D([], [], color=COLORS["logreg"], ls="--", lw=0.7, label="logistic regression")],
+                   loc="upper right", ncol=2)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.25 / fig.get_figheight()))
     return fig
 
 # %% ../nbs/12_figures.ipynb #c006

@@ -91,7 +91,7 @@ def plot_auc_vs_k(df: pd.DataFrame, title: str | None = None):
         ax.set_xticks(allk, [str(k) for k in allk])
         ax.minorticks_off()
         ax.set_xlabel("k (number of SAE latents)")
-        ax.set_ylabel("mean test AUC")
+        ax.set_ylabel("mean test AUC\n(bands: 95% CI over datasets)")
         n = df.dataset.nunique()
         ax.set_title(title or f"{df.model.iloc[0]}, layer {df.layer.iloc[0]}: {n} dataset{'s' * (n != 1)}")
         ax.legend(loc="lower right")
