@@ -166,5 +166,7 @@ def fig12_delta_box(per: pd.DataFrame, k: int = 16):
                       [f"{a}\nL0 {per[per.arch == a].l0.iloc[0]:.0f}" for a in archs])
         ax.axhline(0, color="k", lw=0.6)
         ax.set_ylabel(f"Δ test AUC (SAE k={k} − logreg)")
-        ax.set_title("best SAE per architecture, normal setting")
+        n = per.groupby("arch").dataset.nunique().max()
+        ax.set_title(f"best SAE per architecture, normal setting, {n} datasets\n"
+                     "(box: quartiles, line: median, whiskers: 1.5 × IQR)")
     return fig
