@@ -52,11 +52,13 @@ def block_flops(cfg, T: float) -> float:
     attn = 2 * 2 * H * hd * (T + 1) / 2                           # scores and values over the causal prefix, on average
     return proj + mlp + attn
 
-def gemm_gflops(d: int, ff: int, seconds: float = 2.0) -> float:
-    "torch's fp32 matrix product at a decoder block's shape (1,024 rows × d by d × ff), GFLOP/s on torch's threads now."
+def gemm_gflops(d: int, ff: int, seconds: float = 2.0, per_cpu: bool = False) -> float:
+    """torch's fp32 matrix product at a decoder block's shape (1,024 rows × d by d × ff), GFLOP/s on torch's threads now.
+    `per_cpu`: GFLOP per CPU second of this process instead of per wall second, for comparing with a rate per CPU second
+    measured while other processes shared the cores (they still share caches and memory bandwidth: the caller says so)."""
     import time, torch
     A, B = torch.randn(1024, d), torch.randn(d, ff)
     for _ in range(3): A @ B
-    n, t0 = 0, time.perf_counter()
+    n, t0, c0 = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - t0 < seconds: A @ B; n += 1
-    return 2 * 1024 * d * ff * n / (time.perf_counter() - t0) / 1e9
+    return 2 * 1024 * d * ff * n / ((time.process_time() - c0) if per_cpu else (time.perf_counter() - t0)) / 1e9

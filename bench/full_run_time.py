@@ -68,7 +68,10 @@ def main(argv=None):
     ex = ex.assign(all_tokens=[fl[d][0] for d in ex.index], flops=[fl[d][1] for d in ex.index])
     timed = ex[ex.cpu_seconds.notna() & (ex.tokens_timed > 0)]
     share = timed.tokens_timed / timed.tokens                   # resumed chunks without a record: FLOPs pro rata
-    gemm = gemm_gflops(cfg.hidden_size, cfg.intermediate_size)
+    gemm = gemm_gflops(cfg.hidden_size, cfg.intermediate_size, per_cpu=True)   # the run's rate is per CPU second
+    if (load := os.getloadavg()[0]) > 0.5:
+        print(f"note: load average {load:.1f} on {os.cpu_count()} CPUs while the GEMM rate was measured (per CPU second; "
+              "processes sharing the cores still share caches and memory bandwidth): for the final figure, measure on an idle machine")
     ach = float((timed.flops * share).sum() / timed.cpu_seconds.sum() / 1e9) if len(timed) else float("nan")
     tok_cpu = float(timed.tokens_timed.sum() / timed.cpu_seconds.sum()) if len(timed) else float("nan")
     mflop_tok = ex.flops.sum() / ex.all_tokens.sum() / 1e6
@@ -76,7 +79,7 @@ def main(argv=None):
           f"token through block {a.layer} on average ({ex.flops.sum() / 1e15:.2f} PFLOP)")
     print(f"timed: {len(timed)} sets, {timed.tokens_timed.sum() / 1e6:.2f} M tokens, {h(timed.seconds.sum())} wall and "
           f"{h(timed.cpu_seconds.sum())} CPU in one-process-per-core runs of {a.threads} thread(s)")
-    print(f"{tok_cpu:.0f} tokens per CPU second = {ach:.1f} GFLOP/s per process; this machine's fp32 GEMM at the block's "
+    print(f"{tok_cpu:.0f} tokens per CPU second = {ach:.1f} GFLOP/s per process; this machine's fp32 GEMM per CPU second at the block's "
           f"shape on {a.threads} thread(s): {gemm:.1f} GFLOP/s -> {ach / gemm:.0%} of the limit")
     untimed = ex.all_tokens[~ex.index.isin(timed.index)].sum()
     cpu_ex = float(ex.flops.sum() / (ach * 1e9)) if len(timed) else float("nan")
