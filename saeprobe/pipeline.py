@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_pipeline.ipynb #c001
 from __future__ import annotations
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 from typing import Sequence
 from .core import PROGRESS_ENV, SaeprobeError, atomic_write_json, default_cache_dir, repo_root, unknown, log
@@ -211,7 +211,8 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
     prev = json.loads((root / "timings.json").read_text()) if (root / "timings.json").exists() else {}
     timings = {**prev.get("stages_s", {}), **timings}
     notebooks = {**prev.get("notebooks", {}), **notebooks}
-    atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=notebooks))
+    rel = {k: os.path.relpath(v, root) if os.path.isabs(v) else v for k, v in notebooks.items()}   # no user's folders
+    atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=rel))
     return dict(out=outs, summary=str(summary) if "summary" in stages else None, fig_dir=str(fig), timings=timings,
                 notebooks=notebooks)
 
