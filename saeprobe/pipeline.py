@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_pipeline.ipynb #c001
 from __future__ import annotations
-import json, os, sys, time
+import json, sys, time
 from pathlib import Path
 from typing import Sequence
 from .core import PROGRESS_ENV, SaeprobeError, atomic_write_json, default_cache_dir, repo_root, unknown, log
@@ -13,6 +13,7 @@ from .sae import EMBEDDED_SAE
 from .run import RunConfig, make_smoke_fixtures, preflight
 from .regimes import REGIMES
 from .datasets import list_ood_datasets
+from .plotting import portable
 
 # %% auto #0
 __all__ = ['QUICK_DATASETS', 'SMOKE_DATASETS', 'SMOKE_OOD', 'PROFILES', 'QUICK_GRIDS', 'SMOKE_GRIDS', 'DEFAULT_SEED', 'STAGES',
@@ -211,8 +212,7 @@ def reproduce(profile: str = "quick", *, model: str = "", layer: int | None = No
     prev = json.loads((root / "timings.json").read_text()) if (root / "timings.json").exists() else {}
     timings = {**prev.get("stages_s", {}), **timings}
     notebooks = {**prev.get("notebooks", {}), **notebooks}
-    rel = {k: os.path.relpath(v, root) if os.path.isabs(v) else v for k, v in notebooks.items()}   # no user's folders
-    atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=rel))
+    atomic_write_json(root / "timings.json", dict(profile=profile, stages_s=timings, notebooks=portable(notebooks, root)))
     return dict(out=outs, summary=str(summary) if "summary" in stages else None, fig_dir=str(fig), timings=timings,
                 notebooks=notebooks)
 
