@@ -9,13 +9,20 @@
 #                                     results/embedded-full/ was made with OUT=results/embedded-full.
 # Environment: JOBS (processes / probe workers, default: the cores), PAPER (the paper's results folder, for the
 # main table's Gemma-2-9B rows; default ../shared/paper_results, or 'download'), FAMILY (where the family SAEs go),
-# STAGES (any of: extract family probes; default all three).
+# STAGES (any of: restore extract family part probes; default: restore extract family probes).
+#
+# On a machine that may go away with its cache (a session's VM, a preemptible node), run it in parts that leave their
+# results in OUT, which is kept (committed, on shared storage): `STAGES="restore family part"` with PART_DATASETS (a
+# file, one dataset per line) probes those datasets -- extracting them, the five regimes with the embedded SAE, the
+# normal regime with the family SAEs -- in batches of BATCH (default 8), each batch's sweeps written to
+# OUT/parts/NAME-NNN. `restore` (first in every run) puts every finished task of OUT/parts back into the cache
+# (`saeprobe restore`): nothing finished is computed again, and a dataset whose tasks are all finished is not extracted.
 set -euo pipefail
 OUT=${1:-results/embedded-full-run}
 JOBS=${JOBS:-$(nproc)}
 PAPER=${PAPER:-../shared/paper_results}
 FAMILY=${FAMILY:-${SAEPROBE_CACHE:-$HOME/.cache/saeprobe}/sae-family-full}
-STAGES=${STAGES:-extract family probes}
+STAGES=${STAGES:-restore extract family probes}
 FAMILY_SAES=(topk-w1024-k32 topk-w4096-k8 topk-w4096-k128)   # with the embedded topk-w4096-k32: 2 widths x 3 L0
 mkdir -p "$OUT"
 stamp() { echo "$(date -u +%FT%TZ) $*" | tee -a "$OUT/stages.log" >&2; }
@@ -26,6 +33,10 @@ parallel() {   # run "$@" in JOBS processes (one BLAS thread each) that share th
     return $rc
 }
 
+if [[ " $STAGES " == *" restore "* && -d "$OUT/parts" ]]; then
+    stamp "restore: the finished tasks of $OUT/parts"
+    saeprobe restore "$OUT/parts"
+fi
 if [[ " $STAGES " == *" extract "* ]]; then
     stamp "extract: 113 datasets, then the 8 OOD sets ($JOBS processes)"
     parallel saeprobe extract --profile full
@@ -42,6 +53,25 @@ assert [s.name for s in specs] == sys.argv[2:], [s.name for s in specs]
 print(train_family(specs, "embedded", 9, sys.argv[1], epochs=4.0))
 EOF
     stamp "family: done"
+fi
+if [[ " $STAGES " == *" part "* ]]; then
+    mapfile -t WANT < "${PART_DATASETS:?PART_DATASETS: a file naming the datasets of this part, one per line}"
+    mapfile -t OODS < <(saeprobe datasets --ood)
+    BATCH=${BATCH:-8}
+    NAME=${PART_NAME:-$(date -u +%Y%m%dT%H%M)}
+    for ((i = 0; i < ${#WANT[@]}; i += BATCH)); do
+        B=("${WANT[@]:i:BATCH}")
+        P="$OUT/parts/$NAME-$(printf %03d $((i / BATCH)))"
+        BO=(); for d in "${B[@]}"; do [[ " ${OODS[*]} " == *" $d "* ]] && BO+=("$d"); done
+        stamp "part: ${#B[@]} datasets -> $P (${B[*]})"
+        S=(--profile full --datasets "${B[@]}" --jobs "$JOBS" --no-figures)
+        saeprobe sweep "${S[@]}" --regimes normal scarcity imbalance label_noise --sae embedded --out "$P/regimes"
+        [[ ${#BO[@]} -gt 0 ]] && saeprobe sweep --profile full --datasets "${BO[@]}" --jobs "$JOBS" --no-figures \
+            --regimes ood --sae embedded --out "$P/ood"
+        saeprobe sweep "${S[@]}" --regimes normal --sae embedded $(printf -- "--sae $FAMILY/%s " "${FAMILY_SAES[@]}") \
+            --out "$P/family"
+    done
+    stamp "part: done"
 fi
 if [[ " $STAGES " == *" probes "* ]]; then
     stamp "probes: every regime, the embedded SAE (reproduce: extract -> run -> figure per regime, then the summary)"

@@ -3,7 +3,8 @@ seconds of every entry (whichever part of a run made in parts computed it), the 
 against this machine's fp32 matrix-product limit, and a projection of the same run on a 16-core box with a GPU.
 
 Reads `OUT/*/timings.csv` (written beside every manifest of `saeprobe reproduce --out OUT` and `saeprobe sweep
---out OUT/family`, as `bench/full_run.sh OUT` runs them), the family SAEs' `training.json` (`--family`),
+--out OUT/family`, as `bench/full_run.sh OUT` runs them) and `OUT/parts/*/*/timings.csv` (its parts' sweeps),
+the family SAEs' `training.json` (`--family`),
 `OUT/summary/timings.json` (each notebook's wall time in the invocation that ran it) and `OUT/stages.log`. The
 extraction's FLOPs are counted from the token lengths of every prompt (tokenizer of the embedded model) through block
 `--layer`: the projections and MLP (~112 MFLOP a token through layer 9) plus the causal attention scores.
@@ -20,11 +21,17 @@ def recorded(out: Path):
     once; a task the family sweep shares with the normal regime counted in the regime, its folder read first)."""
     import pandas as pd
     files = sorted(out.glob("*/timings.csv"), key=lambda f: (f.parent.name == "family", f.parent.name))
+    files += sorted(out.glob("parts/*/*/timings.csv"),   # the parts run on machines since gone (full_run.sh part)
+                    key=lambda f: (f.parent.name == "family", str(f)))
     if not files: sys.exit(f"no */timings.csv under {out}: give the --out folder of `saeprobe reproduce` "
                            "(bench/full_run.sh's OUT)")
     cols = ["stage", "sae", "regime", "method", "dataset", "tokens", "tokens_timed", "seconds", "cpu_seconds"]
-    t = pd.concat([pd.read_csv(f).reindex(columns=cols).assign(part=f.parent.name) for f in files], ignore_index=True)
-    return t.drop_duplicates(["stage", "sae", "regime", "method", "dataset"]).reset_index(drop=True)
+    t = pd.concat([pd.read_csv(f).reindex(columns=cols).assign(part=str(f.parent.relative_to(out))) for f in files],
+                  ignore_index=True)
+    # an entry once per key, its record where one folder has it: an extraction made by a part whose machine is gone
+    # has no record in the final folders (their run restored its tasks and extracted nothing)
+    t = t.sort_values("seconds", na_position="last", kind="stable")
+    return t.drop_duplicates(["stage", "sae", "regime", "method", "dataset"]).sort_index().reset_index(drop=True)
 
 
 def extraction_flops(datasets, layer: int) -> tuple[dict, object]:
@@ -100,10 +107,11 @@ def main(argv=None):
     print(f"\n## SAE encodings: {len(enc)} entries, {enc.seconds.sum():.0f} s wall, {enc.cpu_seconds.sum():.0f} s CPU")
     print("\n## Probes, per regime (one thread a task)\n")
     print("| regime | tasks | timed | wall | CPU | longest task | XGBoost | SAE probes |\n|---|---|---|---|---|---|---|---|")
-    for (part, regime), g in pr.groupby(["part", "regime"], sort=False):
+    family = pr.part.str.endswith("family")       # the family sweep's own tasks (OUT/family or a part's family/)
+    for (fam, regime), g in pr.groupby([family, "regime"], sort=False):
         cpu = g.cpu_seconds.sum()
         sh = lambda m: f"{g.cpu_seconds[g.method == m].sum() / cpu:.0%}" if cpu else "—"
-        name = regime + (" (family SAEs)" if part == "family" else "")
+        name = regime + (" (family SAEs)" if fam else "")
         print(f"| {name} | {len(g)} | {g.seconds.notna().sum()} | {h(g.seconds.sum())} | {h(cpu)} | "
               f"{g.seconds.max():.0f} s | {sh('xgboost')} | {sh('sae')} |")
     print("\n| method | tasks | CPU | share |\n|---|---|---|---|")

@@ -8,6 +8,7 @@ import contextlib, json, os, platform, shutil, tempfile, time
 from datetime import datetime, timezone
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
+from typing import Sequence
 import pandas as pd
 from .core import (CacheBusy, SaeprobeError, atomic_write, check_int, default_cache_dir, error_line, hash_json, log,
                            package_versions, unknown)
@@ -22,9 +23,9 @@ from .datasets import list_ood_datasets
 
 # %% auto #0
 __all__ = ['PROBE_THREADS', 'RESULT_COLUMNS', 'TASK_KINDS', 'RunConfig', 'check_sae_fits', 'preflight', 'task_kind', 'features',
-           'probe_rows', 'concat_rows', 'run_dataset', 'read_unit', 'task_path', 'task_rows', 'run_task',
-           'probe_threads', 'task_record', 'watch_parent', 'check_seed_folder', 'extract_parts', 'parts_of', 'extract',
-           'make_smoke_fixtures']
+           'probe_rows', 'concat_rows', 'run_dataset', 'read_unit', 'task_file', 'task_path', 'task_rows', 'unfinished',
+           'run_task', 'probe_threads', 'task_record', 'watch_parent', 'check_seed_folder', 'extract_parts', 'parts_of',
+           'extract', 'make_smoke_fixtures']
 
 # %% ../nbs/06_run.ipynb #c004
 PROBE_THREADS = 1   # BLAS / OpenMP threads per probe worker; hashed: sklearn's lbfgs results depend on it
@@ -253,15 +254,23 @@ def read_unit(path: Path, want_hash: str) -> pd.DataFrame | None:
         return None
     return df
 
+def task_file(cache_root: Path | str | None, kind: str, key: str) -> Path:
+    "Cache file of the probe task of kind `kind` ('baselines' or 'sae_probes') and key `key`: `{cache}/tasks/{kind}/{key}.parquet`."
+    return Path(cache_root or default_cache_dir()) / "tasks" / kind / f"{key}.parquet"
+
 def task_path(cfg: RunConfig, method: str, dataset: str) -> Path:
-    "Cache file of the probe task (`method`, `dataset`) of `cfg`: `{cache}/tasks/{kind}/{hash}.parquet` (its stem is its key)."
-    root = cfg.cache_path or default_cache_dir()
-    return Path(root) / "tasks" / task_kind(method) / f"{cfg.task_hash(method, dataset)}.parquet"
+    "Cache file of the probe task (`method`, `dataset`) of `cfg` (`task_file`; its stem is its key)."
+    return task_file(cfg.cache_path, task_kind(method), cfg.task_hash(method, dataset))
 
 def task_rows(cfg: RunConfig, method: str, dataset: str) -> pd.DataFrame | None:
     "The cached rows of a probe task; None while it is not done."
     p = task_path(cfg, method, dataset)
     return read_unit(p, p.stem)
+
+def unfinished(cfg: RunConfig, methods: Sequence[str] = ()) -> tuple[str, ...]:
+    """The datasets of `cfg` with a probe task (of `methods`; default: all of `cfg`'s) not finished: the only ones that
+    still need features. A dataset whose tasks are all in the cache (computed here or restored) needs none."""
+    return tuple(d for d in cfg.datasets if any(task_rows(cfg, m, d) is None for m in (methods or cfg.methods)))
 
 # %% ../nbs/06_run.ipynb #c009s1
 def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, force: bool = False) -> tuple[str, float]:
@@ -363,16 +372,21 @@ def parts_of(cfg: RunConfig) -> list[tuple[str, bool]]:
     "The (dataset, ood) feature sets `cfg` reads: each dataset, and its OOD test set in the ood regime."
     return [(d, ood) for d in cfg.datasets for ood in ((False, True) if cfg.regime == "ood" else (False,))]
 
-def extract(cfg: RunConfig, force: bool = False, progress: bool = True) -> dict:
-    """Fill the activation (and SAE latent) caches for every dataset of `cfg` (`extract_parts`); returns seconds per
-    dataset. Several `extract` runs over one cache (one per GPU) share the datasets."""
+def extract(cfg: RunConfig, force: bool = False, progress: bool = True, finished: bool = False) -> dict:
+    """Fill the activation (and SAE latent) caches for every dataset of `cfg` (`extract_parts`) that a probe task still
+    needs (`unfinished`; every dataset with `force` or `finished`); returns seconds per dataset (0 for one skipped).
+    Several `extract` runs over one cache (one per GPU) share the datasets."""
     shape = preflight(cfg)
-    sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods else None  # loaded once for all datasets
+    todo = cfg.datasets if force or finished else unfinished(cfg)
+    if len(todo) < len(cfg.datasets):
+        log.info("extract: %d of %d datasets skipped, their probe tasks all finished", len(cfg.datasets) - len(todo),
+                 len(cfg.datasets))
+    sae = load_sae(cfg.sae, device=cfg.device) if "sae" in cfg.methods and todo else None  # loaded once for all datasets
     if sae is not None:   # a pretrained SAE's width and hook are known once loaded: checked before extracting
         check_sae_fits(cfg, sae.cfg.d_in, sae.cfg.d_sae, getattr(sae.cfg.metadata, "hook_name", None),
                        None if shape is None else shape[1])
     times = dict.fromkeys(cfg.datasets, 0.0)
-    for r in extract_parts(cfg, parts_of(cfg), sae, force=force, progress=progress, desc="extract"):
+    for r in extract_parts(cfg, [p for p in parts_of(cfg) if p[0] in todo], sae, force=force, progress=progress, desc="extract"):
         times[r["dataset"]] = round(times[r["dataset"]] + r["seconds"], 2)
     return times
 

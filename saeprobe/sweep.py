@@ -13,7 +13,8 @@ from .core import SaeprobeError, atomic_write, atomic_write_json, error_line, ha
 from .activations import extraction_record, hook_name, model_name, model_shape
 from .sae import SAERef, latents_record, sae_config, load_sae
 from .run import (TASK_KINDS, RunConfig, check_sae_fits, check_seed_folder, concat_rows, extract_parts,
-                          parts_of, preflight, run_task, task_kind, task_record, task_rows, watch_parent)
+                          parts_of, preflight, read_unit, RESULT_COLUMNS, run_task, task_file, task_kind, task_record,
+                          task_rows, unfinished, watch_parent)
 from .pipeline import DEFAULT_SEED, PROFILES, config_for, execute, seed_suffix, template
 from .regimes import REGIMES
 from .saebench import write_saebench
@@ -21,9 +22,10 @@ from .evaluate import failed_cells
 
 # %% auto #0
 __all__ = ['EXECUTORS', 'RAY_EXTRA', 'SweepConfig', 'sweep_config', 'select_saes', 'sae_shape', 'plan_sweep', 'feature_groups',
-           'probe_tasks', 'failed_parts', 'extract_task', 'encode_task', 'probe_task', 'node_name', 'TaskReport',
-           'execute_tasks', 'LocalRunner', 'import_ray', 'keep_loopback', 'ray_connect', 'RayRunner', 'stage_timings',
-           'timing_summary', 'collect_results', 'sweep_hash', 'write_manifest', 'make_runner', 'run_sweep', 'run']
+           'probe_tasks', 'pending_features', 'failed_parts', 'extract_task', 'encode_task', 'probe_task', 'node_name',
+           'TaskReport', 'execute_tasks', 'LocalRunner', 'import_ray', 'keep_loopback', 'ray_connect', 'RayRunner',
+           'stage_timings', 'timing_summary', 'collect_results', 'sweep_hash', 'write_manifest', 'make_runner',
+           'run_sweep', 'run', 'restore_tasks']
 
 # %% ../nbs/08b_sweep.ipynb #c101
 EXECUTORS = ("local", "ray")
@@ -207,6 +209,15 @@ def probe_tasks(cfgs: Sequence[RunConfig]) -> list[tuple[RunConfig, str, str]]:
                 if h not in seen: seen.add(h); out.append((c, d, m))
     return out
 
+# %% ../nbs/08b_sweep.ipynb #c105p
+def pending_features(cfgs: Sequence[RunConfig]) -> tuple[list, list]:
+    """`feature_groups` of what the unfinished probe tasks of `cfgs` read: activations of the datasets with any task not
+    in the cache, latents of those with an SAE task not in it. A dataset whose tasks are all cached, computed here or
+    restored from a run on another machine (`restore_tasks`), needs no features at all."""
+    ext = feature_groups([replace(c, datasets=ds) for c in cfgs if (ds := unfinished(c))])[0]
+    enc = feature_groups([replace(c, datasets=ds) for c in cfgs if "sae" in c.methods and (ds := unfinished(c, ("sae",)))])[1]
+    return ext, enc
+
 # %% ../nbs/08b_sweep.ipynb #c106
 def failed_parts(parts: list, why: str) -> list[dict]:
     "The records of feature `parts` that all failed for one reason (their model or SAE did not load, their task died)."
@@ -261,10 +272,11 @@ def _what(cfg: RunConfig, dataset: str, method: str | None = None, ood: bool = F
 
 def execute_tasks(cfgs: Sequence[RunConfig], tasks: list, runner, force: bool = False, progress: bool = True) -> TaskReport:
     """Run every task of `cfgs` on `runner` (`LocalRunner` or `RayRunner`): extraction per (model, layer), encoding per
-    SAE, then the probe tasks `tasks` (`probe_tasks(cfgs)`, listed once by the caller). A failed task fails alone: what
-    depends on it is skipped and reported failed with the reason; the others run."""
+    SAE (those the unfinished probe tasks need, `pending_features`; all with `force`), then the probe tasks `tasks`
+    (`probe_tasks(cfgs)`, listed once by the caller). A failed task fails alone: what depends on it is skipped and
+    reported failed with the reason; the others run."""
     report, bad = TaskReport(), {}
-    ext, enc = feature_groups(cfgs)
+    ext, enc = feature_groups(cfgs) if force else pending_features(cfgs)
     t = time.time()
     for (cfg, parts), recs in zip(ext, runner.features(extract_task, [(c, p, False, progress) for c, p in ext], gpu=True)):
         for r in recs:
@@ -545,3 +557,44 @@ def run(cfg: RunConfig, out: Path, force: bool = False, progress: bool = True, n
     if report.failed:
         raise SaeprobeError(f"{len(report.failed)} task(s) failed, the first: {report.lines()[0]} (all in {out / 'manifest.json'})")
     return df
+
+# %% ../nbs/08b_sweep.ipynb #c113
+def restore_tasks(paths: Sequence[Path | str], cache_dir: Path | str | None = None) -> dict:
+    """Write the finished probe tasks held in the `results.parquet` files under `paths` (files or folders, searched
+    recursively) back into the task cache of `cache_dir` ($SAEPROBE_CACHE or ~/.cache/saeprobe by default), each only
+    when the cache has no valid file for it. What a task cost comes along from the `timings.csv` beside its table (a
+    sweep's or a run's), so a run's time report still covers it. Returns {tables, restored, present}."""
+    files = []
+    for p in map(Path, paths):
+        if not p.exists(): raise SaeprobeError(f"{p} does not exist; give results.parquet files or folders holding them")
+        files += [p] if p.is_file() else sorted(p.rglob("results.parquet"))
+    if not files: raise SaeprobeError(f"no results.parquet under {', '.join(map(str, paths))}")
+    counts = dict(tables=len(files), restored=0, present=0)
+    for f in files:
+        try: df = pd.read_parquet(f)
+        except Exception as e: raise SaeprobeError(f"{f} is not a readable results table ({error_line(e)})")
+        if missing := [c for c in RESULT_COLUMNS if c not in df.columns]:
+            raise SaeprobeError(f"{f} is not a results table of saeprobe: no column {', '.join(missing)}")
+        cost = _task_costs(f.parent / "timings.csv")
+        for key, g in df.groupby("unit_hash", sort=False):
+            if g.method.nunique() != 1 or g.dataset.nunique() != 1:
+                raise SaeprobeError(f"{f}: the rows of task {key} mix methods or datasets; the table is damaged")
+            r = g.iloc[0]
+            path = task_file(cache_dir, task_kind(r.method), key)
+            if read_unit(path, key) is not None: counts["present"] += 1; continue
+            rows = concat_rows([g[RESULT_COLUMNS].reset_index(drop=True)])
+            rows.attrs["task"] = dict(cost.get((task_kind(r.method), r.regime, r.method, r.dataset,
+                                                r.sae if r.method == "sae" else None), {}), restored=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda tmp: rows.to_parquet(tmp, index=False))
+            counts["restored"] += 1
+    return counts
+
+def _task_costs(path: Path) -> dict:
+    "The probe tasks' records in a `timings.csv` (`stage_timings`) by (kind, regime, method, dataset, SAE); {} without one."
+    if not path.exists(): return {}
+    t = pd.read_csv(path)
+    t = t[t.stage.isin(TASK_KINDS) & t.seconds.notna()]
+    return {(r.stage, r.regime, r.method, r.dataset, r.sae if r.method == "sae" else None):
+            {k: getattr(r, k) for k in ("seconds", "cpu_seconds", "threads", "host") if pd.notna(getattr(r, k))}
+            for r in t.itertuples()}

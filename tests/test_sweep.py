@@ -180,3 +180,28 @@ def test_bad_input_is_one_line_before_any_work(smoke, smoke_saes, tmp_path):
     last = p.stderr.strip().splitlines()[-1]
     assert p.returncode == 2 and last.startswith("saeprobe: error: SAE") and "fits none" in last and "Traceback" not in p.stderr
     assert not (tmp_path / "never").exists() and time.time() - t < 60
+
+def test_a_machine_gone_resumes_from_its_results(family_sweep, smoke, tmp_path):
+    """The run's machine (and cache) is gone, its results folder kept: `saeprobe restore` on a new cache, then the same
+    sweep computes nothing, runs no model and writes the same table; a task missing from the results is computed."""
+    tmp, r = family_sweep
+    m, _, _ = smoke
+    saes = r["manifest"]["config"]["saes"]
+    new = tmp_path / "new-cache"
+    p = subprocess.run([sys.executable, "-c", _MAIN, "restore", str(tmp / "out"), "--cache-dir", str(new)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.strip() == "restored 10 probe tasks (0 already cached) from 1 results tables", p
+    q = _sweep(*_smoke_args(m, tmp_path, saes, "--no-figures", cache="new-cache", out="again"))
+    assert q.returncode == 0, q.stderr
+    man = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert man["tasks"]["baselines"] == {"computed": 0, "cached": 4, "failed": 0}
+    assert man["tasks"]["sae_probes"] == {"computed": 0, "cached": 6, "failed": 0}
+    assert not (new / "acts").exists()                     # no activations: nothing left needed them
+    again = pd.read_parquet(tmp_path / "again" / "results.parquet")
+    pd.testing.assert_frame_equal(again, pd.read_parquet(tmp / "out" / "results.parquet"))
+    # one SAE task lost (not in the results kept): only its dataset is extracted and encoded, only it computed
+    next((new / "tasks" / "sae_probes").glob("*.parquet")).unlink()
+    q = _sweep(*_smoke_args(m, tmp_path, saes, "--no-figures", cache="new-cache", out="again"))
+    man = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert q.returncode == 0 and man["tasks"]["sae_probes"]["computed"] == 1 and man["tasks"]["extract"]["computed"] == 1
+    assert man["tasks"]["encode"] == {"computed": 1, "cached": 0, "failed": 0}
