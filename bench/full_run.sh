@@ -15,7 +15,7 @@
 # results in OUT, which is kept (committed, on shared storage): `STAGES="restore family part"` with PART_DATASETS (a
 # file, one dataset per line) probes those datasets -- extracting them, the five regimes with the embedded SAE, the
 # normal regime with the family SAEs -- in batches of BATCH (default 8), each batch's sweeps written to
-# OUT/parts/NAME-NNN. `restore` (first in every run) puts every finished task of OUT/parts back into the cache
+# OUT/parts/NAME-NNN/{regimes,ood,family} (PART_SWEEPS: which of the three; default all). `restore` (first in every run) puts every finished task of OUT/parts back into the cache
 # (`saeprobe restore`): nothing finished is computed again, and a dataset whose tasks are all finished is not extracted.
 set -euo pipefail
 OUT=${1:-results/embedded-full-run}
@@ -58,6 +58,7 @@ if [[ " $STAGES " == *" part "* ]]; then
     mapfile -t WANT < "${PART_DATASETS:?PART_DATASETS: a file naming the datasets of this part, one per line}"
     mapfile -t OODS < <(saeprobe datasets --ood)
     BATCH=${BATCH:-8}
+    PART_SWEEPS=${PART_SWEEPS:-regimes ood family}
     NAME=${PART_NAME:-$(date -u +%Y%m%dT%H%M)}
     for ((i = 0; i < ${#WANT[@]}; i += BATCH)); do
         B=("${WANT[@]:i:BATCH}")
@@ -65,11 +66,17 @@ if [[ " $STAGES " == *" part "* ]]; then
         BO=(); for d in "${B[@]}"; do [[ " ${OODS[*]} " == *" $d "* ]] && BO+=("$d"); done
         stamp "part: ${#B[@]} datasets -> $P (${B[*]})"
         S=(--profile full --datasets "${B[@]}" --jobs "$JOBS" --no-figures)
-        saeprobe sweep "${S[@]}" --regimes normal scarcity imbalance label_noise --sae embedded --out "$P/regimes"
-        [[ ${#BO[@]} -gt 0 ]] && saeprobe sweep --profile full --datasets "${BO[@]}" --jobs "$JOBS" --no-figures \
-            --regimes ood --sae embedded --out "$P/ood"
-        saeprobe sweep "${S[@]}" --regimes normal --sae embedded $(printf -- "--sae $FAMILY/%s " "${FAMILY_SAES[@]}") \
-            --out "$P/family"
+        if [[ " $PART_SWEEPS " == *" regimes "* ]]; then
+            saeprobe sweep "${S[@]}" --regimes normal scarcity imbalance label_noise --sae embedded --out "$P/regimes"
+        fi
+        if [[ " $PART_SWEEPS " == *" ood "* && ${#BO[@]} -gt 0 ]]; then
+            saeprobe sweep --profile full --datasets "${BO[@]}" --jobs "$JOBS" --no-figures --regimes ood --sae embedded \
+                --out "$P/ood"
+        fi
+        if [[ " $PART_SWEEPS " == *" family "* ]]; then
+            saeprobe sweep "${S[@]}" --regimes normal --sae embedded $(printf -- "--sae $FAMILY/%s " "${FAMILY_SAES[@]}") \
+                --out "$P/family"
+        fi
     done
     stamp "part: done"
 fi
