@@ -15,7 +15,9 @@
 # results in OUT, which is kept (committed, on shared storage): `STAGES="restore family part"` with PART_DATASETS (a
 # file, one dataset per line) probes those datasets -- extracting them, the five regimes with the embedded SAE, the
 # normal regime with the family SAEs -- in batches of BATCH (default 8), each batch's sweeps written to
-# OUT/parts/NAME-NNN/{regimes,ood,family} (PART_SWEEPS: which of the three; default all). `restore` (first in every run) puts every finished task of OUT/parts back into the cache
+# OUT/parts/NAME-NNN/{regimes,ood,family} (PART_SWEEPS: which of the three; default all). The family SAEs are kept in
+# OUT/family-saes (the `family` stage copies them there, and back into FAMILY on a new machine instead of retraining:
+# 1.35 h of two cores here; the tasks' keys hold the SAEs' path and weights' hash, so FAMILY must stay the same path). `restore` (first in every run) puts every finished task of OUT/parts back into the cache
 # (`saeprobe restore`): nothing finished is computed again, and a dataset whose tasks are all finished is not extracted.
 set -euo pipefail
 OUT=${1:-results/embedded-full-run}
@@ -44,6 +46,11 @@ if [[ " $STAGES " == *" extract "* ]]; then
     stamp "extract: done"
 fi
 if [[ " $STAGES " == *" family "* ]]; then
+    for n in "${FAMILY_SAES[@]}"; do   # trained by an earlier part on a machine since gone: kept in OUT, not retrained
+        if [[ -f "$OUT/family-saes/$n/training.json" && ! -f "$FAMILY/$n/training.json" ]]; then
+            mkdir -p "$FAMILY" && cp -r "$OUT/family-saes/$n" "$FAMILY/"
+        fi
+    done
     stamp "family: train ${FAMILY_SAES[*]} (the embedded SAE's recipe: 400k tokens of debian text, 4 epochs)"
     OMP_NUM_THREADS=$JOBS python - "$FAMILY" "${FAMILY_SAES[@]}" <<'EOF'
 import sys
@@ -52,6 +59,8 @@ specs = [SAESpec("topk", int(n.split("-w")[1].split("-")[0]), int(n.split("-k")[
 assert [s.name for s in specs] == sys.argv[2:], [s.name for s in specs]
 print(train_family(specs, "embedded", 9, sys.argv[1], epochs=4.0))
 EOF
+    mkdir -p "$OUT/family-saes"   # kept beside the parts (~24 MB): the next machine reuses them instead of training again
+    for n in "${FAMILY_SAES[@]}"; do [[ -f "$OUT/family-saes/$n/training.json" ]] || cp -r "$FAMILY/$n" "$OUT/family-saes/"; done
     stamp "family: done"
 fi
 if [[ " $STAGES " == *" part "* ]]; then
