@@ -17,8 +17,10 @@
 # normal regime with the family SAEs -- in batches of BATCH (default 8), each batch's sweeps written to
 # OUT/parts/NAME-NNN/{regimes,ood,family} (PART_SWEEPS: which of the three; default all). The family SAEs are kept in
 # OUT/family-saes (the `family` stage copies them there, and back into FAMILY on a new machine instead of retraining:
-# 1.35 h of two cores here; the tasks' keys hold the SAEs' path and weights' hash, so FAMILY must stay the same path). `restore` (first in every run) puts every finished task of OUT/parts back into the cache
-# (`saeprobe restore`): nothing finished is computed again, and a dataset whose tasks are all finished is not extracted.
+# 1.35 h of two cores here; the tasks' keys hold the SAEs' path and weights' hash, so FAMILY must stay the same path).
+# `restore` (first in every run) puts every finished task of OUT/parts back into the cache (`saeprobe restore`):
+# nothing finished is computed again, and a dataset whose tasks are all finished is not extracted. Edit this file only
+# by replacing it (mv), never in place while it runs: bash reads it as it goes.
 set -euo pipefail
 OUT=${1:-results/embedded-full-run}
 JOBS=${JOBS:-$(nproc)}
