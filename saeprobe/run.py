@@ -8,7 +8,6 @@ import contextlib, json, os, platform, shutil, tempfile, time
 from datetime import datetime, timezone
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
-from typing import Sequence
 import pandas as pd
 from .core import (CacheBusy, SaeprobeError, atomic_write, check_int, default_cache_dir, error_line, hash_json, log,
                            package_versions, unknown)
@@ -267,10 +266,12 @@ def task_rows(cfg: RunConfig, method: str, dataset: str) -> pd.DataFrame | None:
     p = task_path(cfg, method, dataset)
     return read_unit(p, p.stem)
 
-def unfinished(cfg: RunConfig, methods: Sequence[str] = ()) -> tuple[str, ...]:
-    """The datasets of `cfg` with a probe task (of `methods`; default: all of `cfg`'s) not finished: the only ones that
-    still need features. A dataset whose tasks are all in the cache (computed here or restored) needs none."""
-    return tuple(d for d in cfg.datasets if any(task_rows(cfg, m, d) is None for m in (methods or cfg.methods)))
+def unfinished(cfg: RunConfig) -> dict[str, tuple[str, ...]]:
+    """The probe tasks of `cfg` not finished, `{dataset: methods}` (each task file read once): the datasets that still
+    need features, and which (latents only for an SAE task). A dataset whose tasks are all in the cache (computed here
+    or restored) is not in it: it needs none."""
+    todo = {d: tuple(m for m in cfg.methods if task_rows(cfg, m, d) is None) for d in cfg.datasets}
+    return {d: ms for d, ms in todo.items() if ms}
 
 # %% ../nbs/06_run.ipynb #c009s1
 def run_task(cfg: RunConfig, dataset: str, method: str, n_threads: int = 1, force: bool = False) -> tuple[str, float]:
@@ -377,7 +378,7 @@ def extract(cfg: RunConfig, force: bool = False, progress: bool = True, finished
     needs (`unfinished`; every dataset with `force` or `finished`); returns seconds per dataset (0 for one skipped).
     Several `extract` runs over one cache (one per GPU) share the datasets."""
     shape = preflight(cfg)
-    todo = cfg.datasets if force or finished else unfinished(cfg)
+    todo = cfg.datasets if force or finished else tuple(unfinished(cfg))
     if len(todo) < len(cfg.datasets):
         log.info("extract: %d of %d datasets skipped, their probe tasks all finished", len(cfg.datasets) - len(todo),
                  len(cfg.datasets))

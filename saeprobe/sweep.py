@@ -214,8 +214,9 @@ def pending_features(cfgs: Sequence[RunConfig]) -> tuple[list, list]:
     """`feature_groups` of what the unfinished probe tasks of `cfgs` read: activations of the datasets with any task not
     in the cache, latents of those with an SAE task not in it. A dataset whose tasks are all cached, computed here or
     restored from a run on another machine (`restore_tasks`), needs no features at all."""
-    ext = feature_groups([replace(c, datasets=ds) for c in cfgs if (ds := unfinished(c))])[0]
-    enc = feature_groups([replace(c, datasets=ds) for c in cfgs if "sae" in c.methods and (ds := unfinished(c, ("sae",)))])[1]
+    todo = [(c, unfinished(c)) for c in cfgs]
+    ext = feature_groups([replace(c, datasets=tuple(u)) for c, u in todo if u])[0]
+    enc = feature_groups([replace(c, datasets=ds) for c, u in todo if (ds := tuple(d for d, ms in u.items() if "sae" in ms))])[1]
     return ext, enc
 
 # %% ../nbs/08b_sweep.ipynb #c106
@@ -585,7 +586,6 @@ def restore_tasks(paths: Sequence[Path | str], cache_dir: Path | str | None = No
             rows = concat_rows([g[RESULT_COLUMNS].reset_index(drop=True)])
             rows.attrs["task"] = dict(cost.get((task_kind(r.method), r.regime, r.method, r.dataset,
                                                 r.sae if r.method == "sae" else None), {}), restored=True)
-            path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, lambda tmp: rows.to_parquet(tmp, index=False))
             counts["restored"] += 1
     return counts
