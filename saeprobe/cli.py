@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         elif a.cmd == "restore":
             from saeprobe.sweep import restore_tasks
             r = restore_tasks(a.results, a.cache_dir)
-            print(f"restored {r['restored']} probe tasks ({r['present']} already cached) from {r['tables']} results tables")
+            print(f"restored {r['restored']} probe tasks ({r['present']} already cached) from {r['tables']} results tables"
+                  + (f" ({r['skipped']} other tables skipped)" if r['skipped'] else ""))
         elif a.cmd == "replot":
             from saeprobe.pipeline import execute, template
             out = Path(a.out).resolve()

@@ -564,18 +564,21 @@ def restore_tasks(paths: Sequence[Path | str], cache_dir: Path | str | None = No
     """Write the finished probe tasks held in the `results.parquet` files under `paths` (files or folders, searched
     recursively) back into the task cache of `cache_dir` ($SAEPROBE_CACHE or ~/.cache/saeprobe by default), each only
     when the cache has no valid file for it. What a task cost comes along from the `timings.csv` beside its table (a
-    sweep's or a run's), so a run's time report still covers it. Returns {tables, restored, present}."""
-    files = []
+    sweep's or a run's), so a run's time report still covers it. A table found in a folder that holds no probe tasks
+    (a study's) is skipped; one named outright must hold them. Returns {tables, restored, present, skipped}."""
+    files = []   # (table, named outright)
     for p in map(Path, paths):
         if not p.exists(): raise SaeprobeError(f"{p} does not exist; give results.parquet files or folders holding them")
-        files += [p] if p.is_file() else sorted(p.rglob("results.parquet"))
+        files += [(p, True)] if p.is_file() else [(f, False) for f in sorted(p.rglob("results.parquet"))]
     if not files: raise SaeprobeError(f"no results.parquet under {', '.join(map(str, paths))}")
-    counts = dict(tables=len(files), restored=0, present=0)
-    for f in files:
+    counts = dict(tables=0, restored=0, present=0, skipped=0)
+    for f, named in files:
         try: df = pd.read_parquet(f)
         except Exception as e: raise SaeprobeError(f"{f} is not a readable results table ({error_line(e)})")
         if missing := [c for c in RESULT_COLUMNS if c not in df.columns]:
-            raise SaeprobeError(f"{f} is not a results table of saeprobe: no column {', '.join(missing)}")
+            if not named: counts["skipped"] += 1; continue
+            raise SaeprobeError(f"{f} is not a results table of saeprobe's probes: no column {', '.join(missing)}")
+        counts["tables"] += 1
         cost = _task_costs(f.parent / "timings.csv")
         for key, g in df.groupby("unit_hash", sort=False):
             if g.method.nunique() != 1 or g.dataset.nunique() != 1:
@@ -588,6 +591,8 @@ def restore_tasks(paths: Sequence[Path | str], cache_dir: Path | str | None = No
                                                 r.sae if r.method == "sae" else None), {}), restored=True)
             atomic_write(path, lambda tmp: rows.to_parquet(tmp, index=False))
             counts["restored"] += 1
+    if not counts["tables"]: raise SaeprobeError(f"no probe results table under {', '.join(map(str, paths))} (only "
+                                                 f"{counts['skipped']} other results.parquet, e.g. a study's)")
     return counts
 
 def _task_costs(path: Path) -> dict:
