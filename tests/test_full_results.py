@@ -29,7 +29,8 @@ def test_the_parts_restore_into_a_new_cache(tmp_path):
     keys = [set(pd.read_parquet(f, columns=["unit_hash"]).unit_hash) for f in TABLES]
     r = restore_tasks([PARTS], tmp_path)
     # each task once (a baseline of the normal regime is in a part's `regimes` and `family` tables alike)
-    assert r == dict(tables=len(TABLES), restored=len(set().union(*keys)), present=sum(map(len, keys)) - len(set().union(*keys)))
+    assert r == dict(tables=len(TABLES), restored=len(set().union(*keys)), present=sum(map(len, keys)) - len(set().union(*keys)),
+                     skipped=0)
 
 
 def test_each_manifest_names_its_commit_config_and_failed_cells():
